@@ -1,0 +1,68 @@
+"""Known row formats, in detection order (most specific first), and the converter that runs one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from rewardkit.data.formats.base import Format, Located, convert_rows_one_by_one
+from rewardkit.data.formats.native import NATIVE
+from rewardkit.data.formats.pairs import (
+    CONTEXT_PAIRS,
+    GRADED,
+    HH,
+    MT_BENCH,
+    OASST_TREE,
+    TRL,
+    TRL_IMPLICIT,
+    TWO_RESPONSE,
+    split_hh,
+    split_shared_prompt,
+)
+from rewardkit.data.formats.ratings import RATINGS
+from rewardkit.data.formats.steps import MATH_SHEPHERD, PRM800K_STEPS, TRL_STEPWISE
+from rewardkit.data.issues import Issue
+from rewardkit.data.readers import RawRow
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    NATIVE, OASST_TREE, MT_BENCH, PRM800K_STEPS, TRL_STEPWISE, MATH_SHEPHERD, CONTEXT_PAIRS, TRL,
+    HH, TRL_IMPLICIT, TWO_RESPONSE, GRADED, RATINGS,
+)}
+
+__all__ = ["FORMATS", "Format", "Located", "convert", "detect_format", "split_hh",
+           "split_shared_prompt"]
+
+
+def detect_format(row: Mapping[str, Any]) -> Format | None:
+    return next((f for f in FORMATS.values() if f.matches(row)), None)
+
+
+def convert(fmt: Format, rows: Iterable[RawRow]) -> Iterator[Located | Issue]:
+    """Rows to located records; non-object rows and unknown fields become issues (once per field)."""
+    reported: set[str] = set()
+    known = fmt.fields | fmt.metadata_fields
+
+    def objects() -> Iterator[RawRow]:
+        for raw in rows:
+            if not isinstance(raw.value, Mapping):
+                issues.append(Issue(raw.location, "bad-row",
+                                    f"expected an object, got {type(raw.value).__name__}"))
+                continue
+            if not fmt.open_schema:
+                for key in raw.value.keys() - known - reported:
+                    reported.add(key)
+                    issues.append(Issue(raw.location, "unknown-field",
+                                        f"format '{fmt.name}' does not use it; kept in metadata "
+                                        "(reported once per field)", field=str(key)))
+            yield raw
+
+    issues: list[Issue] = []
+    if fmt.convert_stream is not None:
+        stream = fmt.convert_stream(objects())
+    else:
+        stream = convert_rows_one_by_one(fmt, objects())
+    for item in stream:
+        yield from issues
+        issues.clear()
+        yield item
+    yield from issues
