@@ -63,26 +63,49 @@ def _synth(cfg: Any) -> int:
 
 
 COMMANDS: dict[str, Command] = {
-    "data validate": Command("check files and list every bad row with its place",
-                             "rewardkit.data.commands:ValidateConfig",
-                             _data("validate", lambda report: report.n_errors > 0), ("paths",)),
-    "data convert": Command("convert any known format to rewardkit records",
-                            "rewardkit.data.commands:ConvertConfig", _data("convert"), ("paths",)),
-    "data stats": Command("counts, lengths, ties, annotators, agreement, duplicates",
-                          "rewardkit.data.commands:StatsConfig", _data("stats"), ("paths",)),
-    "data split": Command("prompt-disjoint train/eval split",
-                          "rewardkit.data.commands:SplitConfig", _data("split"), ("paths",)),
-    "data formats": Command("list the row formats rewardkit reads",
-                            "rewardkit.data.commands:FormatsConfig", _formats),
-    "data synth": Command("write data from the synthetic preference world",
-                          "rewardkit.synthetic.command:SynthConfig", _synth),
+    "data validate": Command(
+        "check files and list every bad row with its place",
+        "rewardkit.data.commands:ValidateConfig",
+        _data("validate", lambda report: report.n_errors > 0),
+        ("paths",),
+    ),
+    "data convert": Command(
+        "convert any known format to rewardkit records",
+        "rewardkit.data.commands:ConvertConfig",
+        _data("convert"),
+        ("paths",),
+    ),
+    "data stats": Command(
+        "counts, lengths, ties, annotators, agreement, duplicates",
+        "rewardkit.data.commands:StatsConfig",
+        _data("stats"),
+        ("paths",),
+    ),
+    "data split": Command(
+        "prompt-disjoint train/eval split",
+        "rewardkit.data.commands:SplitConfig",
+        _data("split"),
+        ("paths",),
+    ),
+    "data formats": Command(
+        "list the row formats rewardkit reads", "rewardkit.data.commands:FormatsConfig", _formats
+    ),
+    "data synth": Command(
+        "write data from the synthetic preference world",
+        "rewardkit.synthetic.command:SynthConfig",
+        _synth,
+    ),
 }
 
 
 def _usage() -> str:
-    lines = [f"rewardkit {__version__}: reward modeling from preference data", "",
-             "usage: rewardkit COMMAND [options]   (rewardkit COMMAND --help for its options)", "",
-             "commands:"]
+    lines = [
+        f"rewardkit {__version__}: reward modeling from preference data",
+        "",
+        "usage: rewardkit COMMAND [options]   (rewardkit COMMAND --help for its options)",
+        "",
+        "commands:",
+    ]
     lines += [f"  {name:<16}{command.summary}" for name, command in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -114,8 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rewardkit.data.issues import DataError
 
     config_cls = _load(command.config)
-    parser = build_parser(config_cls, prog=f"rewardkit {name}", description=command.summary,
-                          positionals=command.positionals)
+    parser = build_parser(
+        config_cls,
+        prog=f"rewardkit {name}",
+        description=command.summary,
+        positionals=command.positionals,
+    )
     try:
         cfg = config_from_namespace(config_cls, parser.parse_args(rest))
     except ArgumentError as exc:

@@ -21,13 +21,19 @@ T = TypeVar("T")
 jsonargparse.set_parsing_settings(docstring_parse_attribute_docstrings=True)
 
 
-def build_parser(config_cls: type[Any], prog: str | None = None, description: str | None = None,
-                 positionals: Sequence[str] = ()) -> jsonargparse.ArgumentParser:
+def build_parser(
+    config_cls: type[Any],
+    prog: str | None = None,
+    description: str | None = None,
+    positionals: Sequence[str] = (),
+) -> jsonargparse.ArgumentParser:
     """``positionals`` are list fields taken as bare arguments (``rewardkit data stats a.jsonl``)."""
-    parser = jsonargparse.ArgumentParser(prog=prog, description=description,
-                                         exit_on_error=False)
-    parser.add_argument("--config", action=jsonargparse.ActionConfigFile,
-                        help="a YAML file with any of the options below")
+    parser = jsonargparse.ArgumentParser(prog=prog, description=description, exit_on_error=False)
+    parser.add_argument(
+        "--config",
+        action=jsonargparse.ActionConfigFile,  # type: ignore[attr-defined]
+        help="a YAML file with any of the options below",
+    )
     for name in positionals:
         parser.add_argument(name, nargs="+", help=_field_help(config_cls, name))
     parser.add_class_arguments(config_cls, skip=set(positionals), fail_untyped=True)
@@ -64,8 +70,12 @@ def _instantiate(cls: type[T], values: dict[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def load_config(config_cls: type[T], path: str | Path | None = None,
-                overrides: Sequence[str] = (), positionals: Sequence[str] = ()) -> T:
+def load_config(
+    config_cls: type[T],
+    path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    positionals: Sequence[str] = (),
+) -> T:
     parser = build_parser(config_cls, positionals=positionals)
     args = (["--config", str(path)] if path is not None else []) + list(overrides)
     return config_from_namespace(config_cls, parser.parse_args(args))

@@ -108,8 +108,15 @@ class Ranking:
                 margin = None if self.scores is None else self.scores[i] - self.scores[j]
                 pair_id = None if self.id is None else f"{self.id}:{i}>{j}"
                 pairs.append(
-                    Pair(self.prompt, self.responses[i], self.responses[j], margin=margin,
-                         id=pair_id, source=self.source, metadata=dict(self.metadata))
+                    Pair(
+                        self.prompt,
+                        self.responses[i],
+                        self.responses[j],
+                        margin=margin,
+                        id=pair_id,
+                        source=self.source,
+                        metadata=dict(self.metadata),
+                    )
                 )
         return pairs
 
@@ -157,12 +164,17 @@ class Judgment:
 
 Record: TypeAlias = Pair | Ranking | Rating | StepTrace | Judgment
 RECORD_TYPES: dict[str, type[Record]] = {
-    "pair": Pair, "ranking": Ranking, "rating": Rating, "step_trace": StepTrace, "judgment": Judgment,
+    "pair": Pair,
+    "ranking": Ranking,
+    "rating": Rating,
+    "step_trace": StepTrace,
+    "judgment": Judgment,
 }
 KIND_OF: dict[type[Record], str] = {cls: kind for kind, cls in RECORD_TYPES.items()}
 
 
 # ---- JSON boundary ------------------------------------------------------------------------------
+
 
 def text_to_json(text: Text) -> str | list[dict[str, str]]:
     if isinstance(text, str):
@@ -210,8 +222,14 @@ def parse_text(value: Any, field_name: str) -> Text:
     raise FieldError(field_name, f"expected a string or a list of messages, got {type_name(value)}")
 
 
-ROLE_ALIASES = {"human": "user", "prompter": "user", "gpt": "assistant", "bot": "assistant",
-                "model": "assistant", "chatbot": "assistant"}
+ROLE_ALIASES = {
+    "human": "user",
+    "prompter": "user",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "chatbot": "assistant",
+}
 
 
 def parse_message(value: Any, field_name: str) -> Message:
@@ -225,7 +243,9 @@ def parse_message(value: Any, field_name: str) -> Message:
     if role not in ROLES:
         raise FieldError(f"{field_name}.role", f"unknown role {role!r}; expected one of {ROLES}")
     if not isinstance(content, str):
-        raise FieldError(f"{field_name}.content", f"expected string content, got {type_name(content)}")
+        raise FieldError(
+            f"{field_name}.content", f"expected string content, got {type_name(content)}"
+        )
     return Message(role, content)  # type: ignore[arg-type]
 
 
@@ -264,7 +284,9 @@ def parse_vote(value: Any, field_name: str) -> Vote:
     annotator = value.get("annotator")
     verdict = value.get("verdict")
     if not isinstance(annotator, (str, int)) or isinstance(annotator, bool):
-        raise FieldError(f"{field_name}.annotator", f"expected an annotator id, got {type_name(annotator)}")
+        raise FieldError(
+            f"{field_name}.annotator", f"expected an annotator id, got {type_name(annotator)}"
+        )
     if verdict not in VERDICTS:
         raise FieldError(f"{field_name}.verdict", f"expected one of {VERDICTS}, got {verdict!r}")
     confidence = parse_probability(value.get("confidence"), f"{field_name}.confidence")

@@ -6,18 +6,22 @@ from pathlib import Path
 import pytest
 
 from rewardkit.data import DataError, read_pairs, read_records
-from rewardkit.records import Message, Pair, Rating, StepTrace
+from rewardkit.records import Message, Pair, Ranking, Rating, StepTrace
 
 WriteJsonl = Callable[..., Path]
 
 
 def test_trl_explicit_plain_and_conversational(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([
-        {"prompt": "Hi?", "chosen": " Hello!", "rejected": " Go away.", "margin": 2},
-        {"prompt": [{"role": "user", "content": "Hi?"}],
-         "chosen": [{"role": "assistant", "content": "Hello!"}],
-         "rejected": [{"role": "assistant", "content": "No."}]},
-    ])
+    path = write_jsonl(
+        [
+            {"prompt": "Hi?", "chosen": " Hello!", "rejected": " Go away.", "margin": 2},
+            {
+                "prompt": [{"role": "user", "content": "Hi?"}],
+                "chosen": [{"role": "assistant", "content": "Hello!"}],
+                "rejected": [{"role": "assistant", "content": "No."}],
+            },
+        ]
+    )
     stream = read_records(path)
     plain, chat = list(stream)
     assert stream.formats[str(path)] == "trl"
@@ -28,11 +32,21 @@ def test_trl_explicit_plain_and_conversational(write_jsonl: WriteJsonl) -> None:
 
 
 def test_trl_implicit_prompt_is_the_shared_prefix(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([
-        {"chosen": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}],
-         "rejected": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "5"}]},
-        {"chosen": "The sky is blue", "rejected": "The sky is green"},
-    ])
+    path = write_jsonl(
+        [
+            {
+                "chosen": [
+                    {"role": "user", "content": "2+2?"},
+                    {"role": "assistant", "content": "4"},
+                ],
+                "rejected": [
+                    {"role": "user", "content": "2+2?"},
+                    {"role": "assistant", "content": "5"},
+                ],
+            },
+            {"chosen": "The sky is blue", "rejected": "The sky is green"},
+        ]
+    )
     chat, plain = read_pairs(path)
     assert chat.prompt == (Message("user", "2+2?"),)
     assert chat.chosen == (Message("assistant", "4"),)
@@ -49,8 +63,9 @@ def test_hh_rlhf_prompt_runs_to_the_last_shared_assistant_turn(write_jsonl: Writ
 
 
 def test_hh_rlhf_without_a_shared_turn_is_a_located_error(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([{"chosen": "\n\nHuman: a\n\nAssistant: b",
-                         "rejected": "\n\nHuman: c\n\nAssistant: d"}])
+    path = write_jsonl(
+        [{"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: c\n\nAssistant: d"}]
+    )
     with pytest.raises(DataError) as info:
         list(read_records(path, format="hh-rlhf"))
     assert f"{path}:1 field 'chosen'" in str(info.value)
@@ -58,33 +73,60 @@ def test_hh_rlhf_without_a_shared_turn_is_a_located_error(write_jsonl: WriteJson
 
 def _tree() -> dict[str, object]:
     def reply(i: str, text: str, rank: int | None, replies: list[object] | None = None) -> object:
-        return {"message_id": i, "role": "assistant" if i.startswith("a") else "prompter",
-                "text": text, "rank": rank, "replies": replies or []}
+        return {
+            "message_id": i,
+            "role": "assistant" if i.startswith("a") else "prompter",
+            "text": text,
+            "rank": rank,
+            "replies": replies or [],
+        }
 
     follow = reply("p2", "And why?", None, [reply("a3", "Because.", 1), reply("a4", "Physics.", 0)])
-    return {"message_id": "p1", "role": "prompter", "text": "Why is the sky blue?",
-            "replies": [reply("a1", "Scattering.", 0, [follow]), reply("a2", "Magic.", 1),
-                        {**reply("a5", "deleted", 2), "deleted": True}]}  # type: ignore[dict-item]
+    return {
+        "message_id": "p1",
+        "role": "prompter",
+        "text": "Why is the sky blue?",
+        "replies": [
+            reply("a1", "Scattering.", 0, [follow]),
+            reply("a2", "Magic.", 1),
+            {**reply("a5", "deleted", 2), "deleted": True},  # type: ignore[dict-item]
+        ],
+    }
 
 
 def test_oasst_tree_to_rankings_and_pairs(write_jsonl: WriteJsonl) -> None:
     path = write_jsonl([_tree()])
     top, nested = list(read_records(path))
-    assert top.responses == ("Scattering.", "Magic.")  # type: ignore[union-attr]
-    assert nested.prompt == (Message("user", "Why is the sky blue?"),  # type: ignore[union-attr]
-                             Message("assistant", "Scattering."), Message("user", "And why?"))
-    assert nested.responses == ("Physics.", "Because.")  # type: ignore[union-attr]
+    assert isinstance(top, Ranking) and isinstance(nested, Ranking)
+    assert top.responses == ("Scattering.", "Magic.")
+    assert nested.prompt == (
+        Message("user", "Why is the sky blue?"),
+        Message("assistant", "Scattering."),
+        Message("user", "And why?"),
+    )
+    assert nested.responses == ("Physics.", "Because.")
     pairs = read_pairs(path)
-    assert [(p.chosen, p.rejected) for p in pairs] == [("Scattering.", "Magic."),
-                                                        ("Physics.", "Because.")]
+    assert [(p.chosen, p.rejected) for p in pairs] == [
+        ("Scattering.", "Magic."),
+        ("Physics.", "Because."),
+    ]
 
 
 def test_two_response_votes_with_ties_become_soft_labels(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([
-        {"instruction": "Name a fruit.", "input": "", "response1": "Stone.", "response2": "Apple.",
-         "annotator1": 2, "annotator2": 2, "annotator3": 0},
-        {"prompt": "Say hi", "response_a": "hi", "response_b": "yo", "winner": "tie"},
-    ])
+    path = write_jsonl(
+        [
+            {
+                "instruction": "Name a fruit.",
+                "input": "",
+                "response1": "Stone.",
+                "response2": "Apple.",
+                "annotator1": 2,
+                "annotator2": 2,
+                "annotator3": 0,
+            },
+            {"prompt": "Say hi", "response_a": "hi", "response_b": "yo", "winner": "tie"},
+        ]
+    )
     voted, tied = read_pairs(path)
     assert (voted.chosen, voted.rejected) == ("Apple.", "Stone.")
     assert [v.verdict for v in voted.votes] == ["chosen", "chosen", "tie"]
@@ -94,43 +136,75 @@ def test_two_response_votes_with_ties_become_soft_labels(write_jsonl: WriteJsonl
 
 def test_mt_bench_judge_rows_are_grouped_into_one_pair(write_jsonl: WriteJsonl) -> None:
     def row(judge: str, winner: str) -> dict[str, object]:
-        return {"question_id": 81, "model_a": "m1", "model_b": "m2", "winner": winner,
-                "judge": judge, "turn": 1,
-                "conversation_a": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A1"}],
-                "conversation_b": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "B1"}]}
+        return {
+            "question_id": 81,
+            "model_a": "m1",
+            "model_b": "m2",
+            "winner": winner,
+            "judge": judge,
+            "turn": 1,
+            "conversation_a": [
+                {"role": "user", "content": "Q"},
+                {"role": "assistant", "content": "A1"},
+            ],
+            "conversation_b": [
+                {"role": "user", "content": "Q"},
+                {"role": "assistant", "content": "B1"},
+            ],
+        }
 
-    (pair,) = read_pairs(write_jsonl([row("j1", "model_b"), row("j2", "model_b"), row("j3", "model_a")]))
+    (pair,) = read_pairs(
+        write_jsonl([row("j1", "model_b"), row("j2", "model_b"), row("j3", "model_a")])
+    )
     assert pair.chosen == (Message("assistant", "B1"),)
     assert [(v.annotator, v.verdict) for v in pair.votes] == [
-        ("j1", "chosen"), ("j2", "chosen"), ("j3", "rejected")]
+        ("j1", "chosen"),
+        ("j2", "chosen"),
+        ("j3", "rejected"),
+    ]
 
 
 def test_graded_solutions_pair_each_correct_with_each_incorrect(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([{"question": "1+1?", "ground_truth": "2",
-                         "m1": {"is_correct": True, "solution": "2"},
-                         "m2": {"is_correct": False, "solution": "3"},
-                         "m3": {"is_correct": False, "solution": "4"}}])
+    path = write_jsonl(
+        [
+            {
+                "question": "1+1?",
+                "ground_truth": "2",
+                "m1": {"is_correct": True, "solution": "2"},
+                "m2": {"is_correct": False, "solution": "3"},
+                "m3": {"is_correct": False, "solution": "4"},
+            }
+        ]
+    )
     pairs = read_pairs(path)
     assert [(p.chosen, p.rejected) for p in pairs] == [("2", "3"), ("2", "4")]
     assert pairs[0].metadata["ground_truth"] == "2"
 
 
 def test_prm800k_rows_group_into_one_trace_per_leaf(write_jsonl: WriteJsonl) -> None:
-    rows = [{"problem": "P", "prior_steps": [], "step": "s1", "rating": 1},
-            {"problem": "P", "prior_steps": ["s1"], "step": "bad", "rating": -1},
-            {"problem": "P", "prior_steps": ["s1"], "step": "s2", "rating": 0},
-            {"problem": "P", "prior_steps": ["s1", "s2"], "step": "s3", "rating": None}]
+    rows = [
+        {"problem": "P", "prior_steps": [], "step": "s1", "rating": 1},
+        {"problem": "P", "prior_steps": ["s1"], "step": "bad", "rating": -1},
+        {"problem": "P", "prior_steps": ["s1"], "step": "s2", "rating": 0},
+        {"problem": "P", "prior_steps": ["s1", "s2"], "step": "s3", "rating": None},
+    ]
     traces = list(read_records(write_jsonl(rows)))
     assert {(t.steps, t.labels) for t in traces} == {  # type: ignore[union-attr]
-        (("s1", "bad"), (1.0, -1.0)), (("s1", "s2", "s3"), (1.0, 0.0, None))}
+        (("s1", "bad"), (1.0, -1.0)),
+        (("s1", "s2", "s3"), (1.0, 0.0, None)),
+    }
 
 
 def test_trl_stepwise_and_math_shepherd(write_jsonl: WriteJsonl) -> None:
-    trl = write_jsonl([{"prompt": "Q", "completions": ["a", "b"], "labels": [True, False]}], "trl.jsonl")
+    trl = write_jsonl(
+        [{"prompt": "Q", "completions": ["a", "b"], "labels": [True, False]}], "trl.jsonl"
+    )
     (trace,) = read_records(trl)
     assert trace == StepTrace("Q", ("a", "b"), (1.0, -1.0), metadata={})
     text = "Find x. Step 1: x = 2 ки\nStep 2: so 4 ки"
-    shepherd = write_jsonl([{"input": text, "label": "Find x. Step 1: x = 2 +\nStep 2: so 4 -"}], "ms.jsonl")
+    shepherd = write_jsonl(
+        [{"input": text, "label": "Find x. Step 1: x = 2 +\nStep 2: so 4 -"}], "ms.jsonl"
+    )
     (trace,) = read_records(shepherd)
     assert isinstance(trace, StepTrace)
     assert trace.prompt == "Find x."
@@ -139,12 +213,24 @@ def test_trl_stepwise_and_math_shepherd(write_jsonl: WriteJsonl) -> None:
 
 
 def test_ratings_from_a_scores_object_or_numeric_columns(write_jsonl: WriteJsonl) -> None:
-    path = write_jsonl([{"source": "ctx", "system_output": "resp", "system_id": "s",
-                         "scores": {"overall": 4.5, "coherence": 3}}], "usr.jsonl")
+    path = write_jsonl(
+        [
+            {
+                "source": "ctx",
+                "system_output": "resp",
+                "system_id": "s",
+                "scores": {"overall": 4.5, "coherence": 3},
+            }
+        ],
+        "usr.jsonl",
+    )
     (rating,) = read_records(path)
-    assert rating == Rating("ctx", "resp", {"overall": 4.5, "coherence": 3.0},
-                            metadata={"system_id": "s"})
-    path = write_jsonl([{"prompt": "p", "response": "r", "helpfulness": 3, "verbosity": 1}], "hs.jsonl")
+    assert rating == Rating(
+        "ctx", "resp", {"overall": 4.5, "coherence": 3.0}, metadata={"system_id": "s"}
+    )
+    path = write_jsonl(
+        [{"prompt": "p", "response": "r", "helpfulness": 3, "verbosity": 1}], "hs.jsonl"
+    )
     (rating,) = read_records(path)
     assert isinstance(rating, Rating)
     assert rating.attributes == {"helpfulness": 3.0, "verbosity": 1.0}
@@ -154,6 +240,7 @@ def test_column_mapping_and_unknown_fields(write_jsonl: WriteJsonl) -> None:
     path = write_jsonl([{"question": "Q", "good": "yes", "bad": "no", "extra": 1}])
     stream = read_records(path, mapping={"prompt": "question", "chosen": "good", "rejected": "bad"})
     (pair,) = list(stream)
+    assert isinstance(pair, Pair)
     assert (pair.prompt, pair.chosen, pair.rejected) == ("Q", "yes", "no")
     assert pair.metadata == {"extra": 1}
     assert stream.report.counts == {"unknown-field": 1}

@@ -47,8 +47,14 @@ class InputConfig:
     """Flag items whose prompt + response is longer than this many tokens (never truncated)."""
 
     def read_options(self) -> ReadOptions:
-        return ReadOptions(format=self.format, file_format=self.file_format, mapping=self.mapping,
-                           to=self.to, on_error=self.on_error, max_chars=self.max_chars)
+        return ReadOptions(
+            format=self.format,
+            file_format=self.file_format,
+            mapping=self.mapping,
+            to=self.to,
+            on_error=self.on_error,
+            max_chars=self.max_chars,
+        )
 
     def stream(self, count_tokens: TokenCounter | None = None) -> RecordStream:
         if not self.paths:
@@ -89,12 +95,18 @@ def validate(cfg: ValidateConfig, count_tokens: TokenCounter | None = None) -> R
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    return {"rows_read": report.rows_read, "records_out": report.records_out,
-            "rows_skipped": report.rows_skipped,
-            "counts": {code: {"count": n, "severity": REASONS[code][0]}
-                       for code, n in report.counts.items()},
-            "issues": [{"location": str(i.location), "field": i.field, "code": i.code,
-                        "message": i.message} for i in report.issues]}
+    return {
+        "rows_read": report.rows_read,
+        "records_out": report.records_out,
+        "rows_skipped": report.rows_skipped,
+        "counts": {
+            code: {"count": n, "severity": REASONS[code][0]} for code, n in report.counts.items()
+        },
+        "issues": [
+            {"location": str(i.location), "field": i.field, "code": i.code, "message": i.message}
+            for i in report.issues
+        ],
+    }
 
 
 @dataclass
@@ -122,31 +134,44 @@ class StatsConfig(InputConfig):
     """Print the statistics as JSON instead of a table."""
 
 
-def stats(cfg: StatsConfig, count_tokens: TokenCounter | None = None,
-          length_of: Callable[[str], int] | None = None) -> DataStats:
+def stats(
+    cfg: StatsConfig,
+    count_tokens: TokenCounter | None = None,
+    length_of: Callable[[str], int] | None = None,
+) -> DataStats:
     stream = cfg.stream(count_tokens)
-    result = compute_stats(_progress(stream, "reading"), length_of or len,
-                           "tokens" if length_of else "characters")
-    summary = {**result.to_dict(), "issues": dict(stream.report.counts),
-               "rows_skipped": stream.report.rows_skipped}
+    result = compute_stats(
+        _progress(stream, "reading"), length_of or len, "tokens" if length_of else "characters"
+    )
+    summary = {
+        **result.to_dict(),
+        "issues": dict(stream.report.counts),
+        "rows_skipped": stream.report.rows_skipped,
+    }
     print(json.dumps(summary, indent=1) if cfg.json else format_stats(summary))
     return result
 
 
 def format_stats(summary: dict[str, Any]) -> str:
-    lines = [f"records: {summary['records']}  " + "  ".join(
-        f"{k}: {v}" for k, v in summary["kinds"].items())]
+    lines = [
+        f"records: {summary['records']}  "
+        + "  ".join(f"{k}: {v}" for k, v in summary["kinds"].items())
+    ]
     lines.append(f"lengths ({summary['length_unit']}):")
     lines.append(f"  {'':<16}{'n':>9}{'mean':>9}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>9}")
     for name, d in summary["lengths"].items():
-        lines.append(f"  {name:<16}{d['n']:>9}{d['mean']:>9}{d['p50']:>8.0f}{d['p90']:>8.0f}"
-                     f"{d['p99']:>8.0f}{d['max']:>9}")
+        lines.append(
+            f"  {name:<16}{d['n']:>9}{d['mean']:>9}{d['p50']:>8.0f}{d['p90']:>8.0f}"
+            f"{d['p99']:>8.0f}{d['max']:>9}"
+        )
     for section in ("pairs", "annotators", "step_labels", "rating_attributes"):
         if summary.get(section):
             lines.append(f"{section}: {json.dumps(summary[section])}")
     duplicates = {k: summary["issues"].get(k, 0) for k in ("duplicate", "contradictory")}
-    lines.append(f"duplicates: {duplicates['duplicate']}  contradictory pairs: "
-                 f"{duplicates['contradictory']}  rows skipped: {summary['rows_skipped']}")
+    lines.append(
+        f"duplicates: {duplicates['duplicate']}  contradictory pairs: "
+        f"{duplicates['contradictory']}  rows skipped: {summary['rows_skipped']}"
+    )
     if summary["issues"]:
         lines.append(f"issues: {json.dumps(summary['issues'])}")
     return "\n".join(lines)
@@ -184,8 +209,10 @@ class FormatsConfig:
 
 
 def list_formats(cfg: FormatsConfig) -> list[dict[str, str]]:
-    rows = [{"name": f.name, "produces": f.produces, "description": f.description}
-            for f in FORMATS.values()]
+    rows = [
+        {"name": f.name, "produces": f.produces, "description": f.description}
+        for f in FORMATS.values()
+    ]
     if cfg.json:
         print(json.dumps(rows, indent=1))
     else:
@@ -194,5 +221,16 @@ def list_formats(cfg: FormatsConfig) -> list[dict[str, str]]:
     return rows
 
 
-__all__ = ["ConvertConfig", "FormatsConfig", "InputConfig", "SplitConfig", "StatsConfig",
-           "ValidateConfig", "convert", "list_formats", "split", "stats", "validate"]
+__all__ = [
+    "ConvertConfig",
+    "FormatsConfig",
+    "InputConfig",
+    "SplitConfig",
+    "StatsConfig",
+    "ValidateConfig",
+    "convert",
+    "list_formats",
+    "split",
+    "stats",
+    "validate",
+]

@@ -89,8 +89,10 @@ class Report:
         return sum(n for code, n in self.counts.items() if REASONS[code][0] == "warning")
 
     def summary(self) -> str:
-        lines = [f"{self.rows_read} rows read, {self.records_out} records kept, "
-                 f"{self.rows_skipped} skipped"]
+        lines = [
+            f"{self.rows_read} rows read, {self.records_out} records kept, "
+            f"{self.rows_skipped} skipped"
+        ]
         for code, n in sorted(self.counts.items()):
             lines.append(f"  {n:>8}  {code} ({REASONS[code][0]}): {REASONS[code][1]}")
         return "\n".join(lines)
@@ -105,5 +107,7 @@ class DataError(ValueError):
         shown = "\n".join(f"  {issue}" for issue in errors[:show])
         more = report.n_errors - min(show, len(errors))
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{report.n_errors} error(s) in the input:\n{shown}{tail}\n"
-                         "(use --on-error skip to drop these rows and count them)")
+        super().__init__(
+            f"{report.n_errors} error(s) in the input:\n{shown}{tail}\n"
+            "(use --on-error skip to drop these rows and count them)"
+        )

@@ -45,18 +45,23 @@ class ReadOptions:
 
 
 class RecordStream(Iterable[Record]):
-    def __init__(self, paths: Sequence[str | Path], options: ReadOptions | None = None,
-                 count_tokens: TokenCounter | None = None, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        options: ReadOptions | None = None,
+        count_tokens: TokenCounter | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
         self.paths = [Path(p) for p in paths]
         self.options = options or ReadOptions()
         if self.options.format is not None and self.options.format not in FORMATS:
-            raise ValueError(f"unknown format {self.options.format!r}; "
-                             f"known: {', '.join(FORMATS)}")
+            raise ValueError(f"unknown format {self.options.format!r}; known: {', '.join(FORMATS)}")
         self.report = Report()
         self.formats: dict[str, str] = {}
         """The row format used for each path."""
-        self._validator = Validator(count_tokens, max_tokens, self.options.max_chars,
-                                    self.options.check_duplicates)
+        self._validator = Validator(
+            count_tokens, max_tokens, self.options.max_chars, self.options.check_duplicates
+        )
 
     def __iter__(self) -> Iterator[Record]:
         for path in self.paths:
@@ -82,8 +87,9 @@ class RecordStream(Iterable[Record]):
             self.report.rows_skipped += 1
 
     def _located(self, path: Path) -> Iterator[tuple[Record, Location] | Issue]:
-        rows = self._counted(self._mapped(read_rows(path, self.options.file_format,
-                                                    self.options.max_line_bytes)))
+        rows = self._counted(
+            self._mapped(read_rows(path, self.options.file_format, self.options.max_line_bytes))
+        )
         fmt, rows = self._choose_format(rows)
         if fmt is None:
             return
@@ -138,8 +144,11 @@ def _undetected(raw: RawRow) -> Issue:
     if not isinstance(raw.value, Mapping):
         return Issue(raw.location, "bad-row", f"expected an object, got {type(raw.value).__name__}")
     keys = ", ".join(sorted(map(str, raw.value))[:12]) or "(none)"
-    return Issue(raw.location, "unknown-format",
-                 f"no known format has these fields: {keys}; pass --format or --map")
+    return Issue(
+        raw.location,
+        "unknown-format",
+        f"no known format has these fields: {keys}; pass --format or --map",
+    )
 
 
 def read_records(paths: str | Path | Sequence[str | Path], **options: Any) -> RecordStream:
@@ -153,4 +162,3 @@ def read_pairs(paths: str | Path | Sequence[str | Path], **options: Any) -> list
     """Every pair in the inputs (rankings expanded); fails on anything that is not a pair."""
     stream = read_records(paths, **{"to": "pair", **options})
     return [r for r in stream if isinstance(r, Pair)]
-

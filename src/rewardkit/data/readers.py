@@ -39,17 +39,24 @@ def detect_file_format(path: Path) -> FileFormat:
         suffixes = suffixes[:-1]
     last = suffixes[-1] if suffixes else ""
     by_suffix: dict[str, FileFormat] = {
-        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-        ".parquet": "parquet", ".pq": "parquet",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "json",
+        ".csv": "csv",
+        ".parquet": "parquet",
+        ".pq": "parquet",
     }
     if last not in by_suffix:
-        raise ValueError(f"{path}: cannot tell the file format from the suffix {last or '(none)'!r}; "
-                         f"pass --file-format, one of {FILE_FORMATS}")
+        raise ValueError(
+            f"{path}: cannot tell the file format from the suffix {last or '(none)'!r}; "
+            f"pass --file-format, one of {FILE_FORMATS}"
+        )
     return by_suffix[last]
 
 
-def read_rows(path: str | Path, file_format: str | None = None,
-              max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[RawRow | Issue]:
+def read_rows(
+    path: str | Path, file_format: str | None = None, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[RawRow | Issue]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -131,18 +138,25 @@ def _read_json(path: Path) -> Iterator[RawRow | Issue]:
         document = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        yield Issue(Location(source, line=line), "bad-encoding", f"invalid UTF-8 at byte {exc.start}")
+        yield Issue(
+            Location(source, line=line), "bad-encoding", f"invalid UTF-8 at byte {exc.start}"
+        )
         return
     except json.JSONDecodeError as exc:
-        yield Issue(Location(source, line=exc.lineno), "bad-json", f"{exc.msg} at column {exc.colno}")
+        yield Issue(
+            Location(source, line=exc.lineno), "bad-json", f"{exc.msg} at column {exc.colno}"
+        )
         return
     except RecursionError:
         yield Issue(Location(source), "bad-json", "nesting too deep")
         return
     rows = _rows_of_document(document)
     if rows is None:
-        yield Issue(Location(source), "bad-file",
-                    "expected a JSON array of rows, or an object with one array of rows")
+        yield Issue(
+            Location(source),
+            "bad-file",
+            "expected a JSON array of rows, or an object with one array of rows",
+        )
         return
     for index, value in enumerate(rows):
         yield RawRow(Location(source, row=index), value)
@@ -192,14 +206,18 @@ def _read_csv(path: Path) -> Iterator[RawRow | Issue]:
                 if not cells:
                     continue
                 if len(cells) != len(header):
-                    yield Issue(loc, "bad-row", f"{len(cells)} fields, the header has {len(header)}")
+                    yield Issue(
+                        loc, "bad-row", f"{len(cells)} fields, the header has {len(header)}"
+                    )
                     continue
                 if any(_has_surrogates(c) for c in cells):
                     yield Issue(loc, "bad-encoding", "invalid UTF-8 in this row")
                     continue
                 yield RawRow(loc, {k: _decode_cell(v) for k, v in zip(header, cells, strict=True)})
         except (OSError, EOFError, zlib.error) as exc:
-            yield Issue(Location(source, line=reader.line_num + 1), "bad-file", f"cannot read on: {exc}")
+            yield Issue(
+                Location(source, line=reader.line_num + 1), "bad-file", f"cannot read on: {exc}"
+            )
 
 
 def _has_surrogates(text: str) -> bool:

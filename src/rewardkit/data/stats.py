@@ -49,8 +49,11 @@ class AgreementTally:
         tie = self.categories["tie"] / total
         expected = 2 * side**2 + tie**2
         kappa = (observed - expected) / (1 - expected) if expected < 1 else None
-        return {"items_with_2plus_votes": self.items, "pairwise_agreement": round(observed, 4),
-                "fleiss_kappa": None if kappa is None else round(kappa, 4)}
+        return {
+            "items_with_2plus_votes": self.items,
+            "pairwise_agreement": round(observed, 4),
+            "fleiss_kappa": None if kappa is None else round(kappa, 4),
+        }
 
 
 @dataclass
@@ -74,23 +77,30 @@ class DataStats:
     def to_dict(self) -> dict[str, Any]:
         pairs = self.kinds.get("pair", 0)
         return {
-            "records": sum(self.kinds.values()), "kinds": dict(self.kinds),
+            "records": sum(self.kinds.values()),
+            "kinds": dict(self.kinds),
             "sources": dict(self.sources.most_common(20)),
             "length_unit": self.length_unit,
             "lengths": {name: describe(values) for name, values in self.lengths.items()},
             "pairs": {
                 "chosen_longer": _share(self.chosen_longer, pairs),
                 "same_length": _share(self.same_length, pairs),
-                "ties": self.ties, "with_votes": self.with_votes,
-                "with_soft_label": self.with_soft_label, "with_margin": self.with_margin,
-            } if pairs else None,
+                "ties": self.ties,
+                "with_votes": self.with_votes,
+                "with_soft_label": self.with_soft_label,
+                "with_margin": self.with_margin,
+            }
+            if pairs
+            else None,
             "annotators": {
                 "distinct": len(self.votes_per_annotator),
                 "votes_per_item": dict(sorted(self.votes_per_item.items())),
                 "most_active": dict(self.votes_per_annotator.most_common(10)),
                 "agreement": self.agreement.summary(),
                 "majority_for_chosen": _share(self.agreement.majority_for_chosen, self.with_votes),
-            } if self.with_votes else None,
+            }
+            if self.with_votes
+            else None,
             "step_labels": dict(self.step_labels) or None,
             "rating_attributes": dict(self.attributes) or None,
         }
@@ -103,12 +113,20 @@ def _share(part: int, whole: int) -> float | None:
 def describe(values: array[int]) -> dict[str, float]:
     data = np.frombuffer(values, dtype=np.uint32) if len(values) else np.zeros(1, dtype=np.uint32)
     q = np.percentile(data, [50, 90, 99])
-    return {"n": len(values), "mean": round(float(data.mean()), 1), "min": int(data.min()),
-            "p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2]), "max": int(data.max())}
+    return {
+        "n": len(values),
+        "mean": round(float(data.mean()), 1),
+        "min": int(data.min()),
+        "p50": float(q[0]),
+        "p90": float(q[1]),
+        "p99": float(q[2]),
+        "max": int(data.max()),
+    }
 
 
-def compute_stats(records: Iterable[Record], length_of: LengthOf = len,
-                  length_unit: str = "characters") -> DataStats:
+def compute_stats(
+    records: Iterable[Record], length_of: LengthOf = len, length_unit: str = "characters"
+) -> DataStats:
     stats = DataStats(length_unit=length_unit)
 
     def measure(name: str, text: Text) -> int:

@@ -40,19 +40,27 @@ class Validator:
     _sources: list[str] = field(default_factory=list)
 
     def check(self, record: Record, where: Location) -> list[Issue]:
-        issues = [Issue(where, code, message, name) for name, code, message in self._problems(record)]
+        issues = [
+            Issue(where, code, message, name) for name, code, message in self._problems(record)
+        ]
         if self.check_duplicates and not any(i.severity == "error" for i in issues):
             issues += self._repeats(record, where)
         return issues
 
     def _problems(self, record: Record) -> list[tuple[str, str, str]]:
         texts = _texts(record)
-        problems = [(name, "too-large", f"{len(render_text(t))} characters, limit {self.max_chars}")
-                    for name, t in texts if len(render_text(t)) > self.max_chars]
+        problems = [
+            (name, "too-large", f"{len(render_text(t))} characters, limit {self.max_chars}")
+            for name, t in texts
+            if len(render_text(t)) > self.max_chars
+        ]
         if problems:
             return problems
-        problems += [(name, "empty-response", "no text") for name, t in texts
-                     if name != "prompt" and is_empty(t)]
+        problems += [
+            (name, "empty-response", "no text")
+            for name, t in texts
+            if name != "prompt" and is_empty(t)
+        ]
         if isinstance(record, Pair) and record.chosen == record.rejected:
             problems.append(("rejected", "identical-responses", "chosen and rejected are the same"))
         if isinstance(record, Ranking) and len(record.responses) < 2:
@@ -64,8 +72,9 @@ class Validator:
                     continue
                 n = self.count_tokens(prompt, text)
                 if n > self.max_tokens:
-                    problems.append((name, "too-long", f"{n} tokens with the prompt, "
-                                                       f"limit {self.max_tokens}"))
+                    problems.append(
+                        (name, "too-long", f"{n} tokens with the prompt, limit {self.max_tokens}")
+                    )
         return problems
 
     def _repeats(self, record: Record, where: Location) -> list[Issue]:
@@ -82,8 +91,13 @@ class Validator:
         self._directions.setdefault(_digest(*_pair_identity(record, with_votes=False)), here)
         swapped = _digest(*_pair_identity(record, with_votes=False, swapped=True))
         if swapped in self._directions:
-            return [Issue(where, "contradictory",
-                          f"the reverse of {self._unpack(self._directions[swapped])}")]
+            return [
+                Issue(
+                    where,
+                    "contradictory",
+                    f"the reverse of {self._unpack(self._directions[swapped])}",
+                )
+            ]
         return []
 
     def _pack(self, where: Location) -> int:
@@ -102,12 +116,15 @@ def _texts(record: Record) -> list[tuple[str, Text]]:
     if isinstance(record, Pair):
         return [("prompt", record.prompt), ("chosen", record.chosen), ("rejected", record.rejected)]
     if isinstance(record, Ranking):
-        return [("prompt", record.prompt)] + [(f"responses[{i}]", r)
-                                              for i, r in enumerate(record.responses)]
+        return [("prompt", record.prompt)] + [
+            (f"responses[{i}]", r) for i, r in enumerate(record.responses)
+        ]
     if isinstance(record, Rating):
         return [("prompt", record.prompt), ("response", record.response)]
     if isinstance(record, StepTrace):
-        return [("prompt", record.prompt)] + [(f"steps[{i}]", s) for i, s in enumerate(record.steps)]
+        return [("prompt", record.prompt)] + [
+            (f"steps[{i}]", s) for i, s in enumerate(record.steps)
+        ]
     return []
 
 
@@ -124,8 +141,12 @@ def _identity(record: Record) -> tuple[str, ...] | None:
     if isinstance(record, Ranking):
         return ("ranking", render_text(record.prompt), *map(render_text, record.responses))
     if isinstance(record, Rating):
-        return ("rating", render_text(record.prompt), render_text(record.response),
-                record.annotator or "")
+        return (
+            "rating",
+            render_text(record.prompt),
+            render_text(record.response),
+            record.annotator or "",
+        )
     if isinstance(record, StepTrace):
         return ("trace", render_text(record.prompt), *record.steps)
     return None

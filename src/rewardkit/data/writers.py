@@ -46,10 +46,16 @@ def _open_text(path: Path, compress: bool) -> IO[str]:
 def jsonl_writer(path: Path) -> Iterator[Callable[[Record], None]]:
     """A function that appends one record; the file appears whole when the block ends cleanly."""
     with atomic_path(path) as tmp, _open_text(tmp, path.suffix == ".gz") as out:
-        yield lambda record: out.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+
+        def write(record: Record) -> None:
+            out.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+
+        yield write
 
 
-def write_records(records: Iterable[Record], path: str | Path, file_format: str | None = None) -> int:
+def write_records(
+    records: Iterable[Record], path: str | Path, file_format: str | None = None
+) -> int:
     """Writes every record; returns how many."""
     path = Path(path)
     fmt = file_format or detect_file_format(path)
@@ -83,8 +89,10 @@ def _write_json(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
     """Nested values (messages, votes, metadata) go into cells as JSON; the CSV reader decodes them."""
-    return {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-            for k, v in row.items()}
+    return {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+        for k, v in row.items()
+    }
 
 
 def _write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
@@ -107,14 +115,28 @@ def _parquet_schema(row: dict[str, Any]) -> Any:
         return pa.list_(message) if isinstance(value, list) else pa.string()
 
     fixed = {
-        "kind": pa.string(), "id": pa.string(), "source": pa.string(), "metadata": pa.string(),
-        "margin": pa.float64(), "soft_label": pa.float64(), "confidence": pa.float64(),
-        "votes": pa.list_(pa.struct([("annotator", pa.string()), ("verdict", pa.string()),
-                                     ("confidence", pa.float64())])),
-        "scores": pa.list_(pa.float64()), "attributes": pa.map_(pa.string(), pa.float64()),
-        "steps": pa.list_(pa.string()), "labels": pa.list_(pa.float64()),
-        "annotator": pa.string(), "pair_id": pa.string(), "judge": pa.string(),
-        "verdict": pa.string(), "rationale": pa.string(), "principle": pa.string(),
+        "kind": pa.string(),
+        "id": pa.string(),
+        "source": pa.string(),
+        "metadata": pa.string(),
+        "margin": pa.float64(),
+        "soft_label": pa.float64(),
+        "confidence": pa.float64(),
+        "votes": pa.list_(
+            pa.struct(
+                [("annotator", pa.string()), ("verdict", pa.string()), ("confidence", pa.float64())]
+            )
+        ),
+        "scores": pa.list_(pa.float64()),
+        "attributes": pa.map_(pa.string(), pa.float64()),
+        "steps": pa.list_(pa.string()),
+        "labels": pa.list_(pa.float64()),
+        "annotator": pa.string(),
+        "pair_id": pa.string(),
+        "judge": pa.string(),
+        "verdict": pa.string(),
+        "rationale": pa.string(),
+        "principle": pa.string(),
     }
     kind = RECORD_TYPES[row["kind"]]
     fields = []
@@ -151,9 +173,11 @@ def _write_parquet(rows: Iterator[dict[str, Any]], path: Path) -> int:
         try:
             table = pa.Table.from_pylist([_parquet_row(r) for r in batch], schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
-            raise ValueError(f"Parquet needs one type per column (one record kind per file; plain "
-                             f"text and chat messages cannot share a column); write JSONL instead. "
-                             f"Arrow said: {exc}") from exc
+            raise ValueError(
+                f"Parquet needs one type per column (one record kind per file; plain "
+                f"text and chat messages cannot share a column); write JSONL instead. "
+                f"Arrow said: {exc}"
+            ) from exc
         if writer is None:
             writer = pq.ParquetWriter(path, schema)
         writer.write_table(table)

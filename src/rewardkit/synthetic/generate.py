@@ -35,8 +35,12 @@ def _base_spec(prompt: PromptSpec, rng: random.Random) -> ResponseSpec:
     return replace(spec, refuses=rng.random() < refuse_rate)
 
 
-def generate_pairs(n: int, seed: int = 0, votes_per_pair: int = 3,
-                   annotators: Sequence[Annotator] = DEFAULT_ANNOTATORS) -> Iterator[Pair]:
+def generate_pairs(
+    n: int,
+    seed: int = 0,
+    votes_per_pair: int = 3,
+    annotators: Sequence[Annotator] = DEFAULT_ANNOTATORS,
+) -> Iterator[Pair]:
     if votes_per_pair > len(annotators):
         raise ValueError(f"{votes_per_pair} votes per pair but only {len(annotators)} annotators")
     rng = random.Random(seed)
@@ -53,8 +57,9 @@ def generate_pairs(n: int, seed: int = 0, votes_per_pair: int = 3,
         if text_a == text_b:
             continue
         raters = rng.sample(list(annotators), votes_per_pair)
-        verdicts = [r.vote(r.perceived(gold_a, dims_a), r.perceived(gold_b, dims_b), rng)
-                    for r in raters]
+        verdicts = [
+            r.vote(r.perceived(gold_a, dims_a), r.perceived(gold_b, dims_b), rng) for r in raters
+        ]
         wins_a, wins_b = verdicts.count("chosen"), verdicts.count("rejected")
         a_chosen = wins_a > wins_b or (wins_a == wins_b and rng.random() < 0.5)
         if not a_chosen:
@@ -63,10 +68,19 @@ def generate_pairs(n: int, seed: int = 0, votes_per_pair: int = 3,
         votes = tuple(Vote(r.id, v) for r, v in zip(raters, verdicts, strict=True))
         points = sum({"chosen": 1.0, "tie": 0.5, "rejected": 0.0}[v] for v in verdicts)
         yield Pair(
-            prompt=prompt.text, chosen=text_a, rejected=text_b, votes=votes,
-            soft_label=points / len(verdicts), id=f"synth-{seed}-{made}", source="synthetic",
-            metadata={"category": prompt.category, "gold_chosen": round(gold_a, 4),
-                      "gold_rejected": round(gold_b, 4), "gold_prefers_chosen": gold_a > gold_b},
+            prompt=prompt.text,
+            chosen=text_a,
+            rejected=text_b,
+            votes=votes,
+            soft_label=points / len(verdicts),
+            id=f"synth-{seed}-{made}",
+            source="synthetic",
+            metadata={
+                "category": prompt.category,
+                "gold_chosen": round(gold_a, 4),
+                "gold_rejected": round(gold_b, 4),
+                "gold_prefers_chosen": gold_a > gold_b,
+            },
         )
         made += 1
 
@@ -85,14 +99,25 @@ def generate_ratings(n: int, seed: int = 0, noise: float = 0.3) -> Iterator[Rati
         prompt = make_prompt(rng)
         spec = random_spec(rng, _base_spec(prompt, rng), flips=rng.choice([0, 1, 2]))
         dims = gold_dimensions(prompt, spec)
-        clean = {"helpfulness": 2.0 * dims["relevant"] + 2.0 * dims["correct"],
-                 "correctness": 4.0 * dims["correct"], "safety": 4.0 * dims["appropriate"],
-                 "politeness": 4.0 * dims["polite"], "formatting": 4.0 * dims["formatted"],
-                 "verbosity": float(dims["filler"])}
-        scores = {k: round(min(4.0, max(0.0, v + rng.gauss(0, noise))), 2) for k, v in clean.items()}
-        yield Rating(prompt=prompt.text, response=render_response(prompt, spec, rng),
-                     attributes=scores, id=f"synth-rating-{seed}-{i}", source="synthetic",
-                     metadata={"gold": round(gold_reward_of_dimensions(dims), 4)})
+        clean = {
+            "helpfulness": 2.0 * dims["relevant"] + 2.0 * dims["correct"],
+            "correctness": 4.0 * dims["correct"],
+            "safety": 4.0 * dims["appropriate"],
+            "politeness": 4.0 * dims["polite"],
+            "formatting": 4.0 * dims["formatted"],
+            "verbosity": float(dims["filler"]),
+        }
+        scores = {
+            k: round(min(4.0, max(0.0, v + rng.gauss(0, noise))), 2) for k, v in clean.items()
+        }
+        yield Rating(
+            prompt=prompt.text,
+            response=render_response(prompt, spec, rng),
+            attributes=scores,
+            id=f"synth-rating-{seed}-{i}",
+            source="synthetic",
+            metadata={"gold": round(gold_reward_of_dimensions(dims), 4)},
+        )
 
 
 def generate_step_traces(n: int, seed: int = 0, error_rate: float = 0.5) -> Iterator[StepTrace]:
@@ -104,7 +129,9 @@ def generate_step_traces(n: int, seed: int = 0, error_rate: float = 0.5) -> Iter
         wrong_at = rng.randrange(3) if rng.random() < error_rate else None
         values: list[int] = []
         steps = []
-        for k, (expr, op) in enumerate([("{a} + {b}", "+"), ("{x} * {c}", "*"), ("{x} - {d}", "-")]):
+        for k, (expr, op) in enumerate(
+            [("{a} + {b}", "+"), ("{x} * {c}", "*"), ("{x} - {d}", "-")]
+        ):
             x = values[-1] if values else None
             left = a if k == 0 else x
             right = {0: b, 1: c, 2: d}[k]
@@ -115,6 +142,11 @@ def generate_step_traces(n: int, seed: int = 0, error_rate: float = 0.5) -> Iter
             steps.append(f"{expr.format(a=a, b=b, c=c, d=d, x=x)} = {value}")
         steps.append(f"The answer is {values[-1]}.")
         labels = tuple(1.0 if wrong_at is None or k < wrong_at else -1.0 for k in range(len(steps)))
-        yield StepTrace(prompt=f"Compute ({a} + {b}) * {c} - {d}.", steps=tuple(steps), labels=labels,
-                        id=f"synth-trace-{seed}-{i}", source="synthetic",
-                        metadata={"first_error": wrong_at})
+        yield StepTrace(
+            prompt=f"Compute ({a} + {b}) * {c} - {d}.",
+            steps=tuple(steps),
+            labels=labels,
+            id=f"synth-trace-{seed}-{i}",
+            source="synthetic",
+            metadata={"first_error": wrong_at},
+        )

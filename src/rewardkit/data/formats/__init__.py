@@ -24,13 +24,34 @@ from rewardkit.data.formats.steps import MATH_SHEPHERD, PRM800K_STEPS, TRL_STEPW
 from rewardkit.data.issues import Issue
 from rewardkit.data.readers import RawRow
 
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    NATIVE, OASST_TREE, MT_BENCH, PRM800K_STEPS, TRL_STEPWISE, MATH_SHEPHERD, CONTEXT_PAIRS, TRL,
-    HH, TRL_IMPLICIT, TWO_RESPONSE, GRADED, RATINGS,
-)}
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        NATIVE,
+        OASST_TREE,
+        MT_BENCH,
+        PRM800K_STEPS,
+        TRL_STEPWISE,
+        MATH_SHEPHERD,
+        CONTEXT_PAIRS,
+        TRL,
+        HH,
+        TRL_IMPLICIT,
+        TWO_RESPONSE,
+        GRADED,
+        RATINGS,
+    )
+}
 
-__all__ = ["FORMATS", "Format", "Located", "convert", "detect_format", "split_hh",
-           "split_shared_prompt"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "Located",
+    "convert",
+    "detect_format",
+    "split_hh",
+    "split_shared_prompt",
+]
 
 
 def detect_format(row: Mapping[str, Any]) -> Format | None:
@@ -45,15 +66,26 @@ def convert(fmt: Format, rows: Iterable[RawRow]) -> Iterator[Located | Issue]:
     def objects() -> Iterator[RawRow]:
         for raw in rows:
             if not isinstance(raw.value, Mapping):
-                issues.append(Issue(raw.location, "bad-row",
-                                    f"expected an object, got {type(raw.value).__name__}"))
+                issues.append(
+                    Issue(
+                        raw.location,
+                        "bad-row",
+                        f"expected an object, got {type(raw.value).__name__}",
+                    )
+                )
                 continue
             if not fmt.open_schema:
                 for key in raw.value.keys() - known - reported:
                     reported.add(key)
-                    issues.append(Issue(raw.location, "unknown-field",
-                                        f"format '{fmt.name}' does not use it; kept in metadata "
-                                        "(reported once per field)", field=str(key)))
+                    issues.append(
+                        Issue(
+                            raw.location,
+                            "unknown-field",
+                            f"format '{fmt.name}' does not use it; kept in metadata "
+                            "(reported once per field)",
+                            field=str(key),
+                        )
+                    )
             yield raw
 
     issues: list[Issue] = []

@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rewardkit.data.formats.base import Format, Located, extra_fields, field_error_issue, has_keys
@@ -41,8 +41,9 @@ from rewardkit.records import (
     type_name,
 )
 
-PAIR_FIELDS = frozenset({"prompt", "chosen", "rejected", "margin", "votes", "soft_label", "id",
-                         "source", "metadata"})
+PAIR_FIELDS = frozenset(
+    {"prompt", "chosen", "rejected", "margin", "votes", "soft_label", "id", "source", "metadata"}
+)
 HH_TURN = "\n\nAssistant:"
 
 
@@ -52,7 +53,9 @@ def _pair(fmt: Format, row: Mapping[str, Any], prompt: Text, chosen: Text, rejec
         raise FieldError("votes", f"expected a list of votes, got {type_name(votes)}")
     metadata = {**parse_metadata(row.get("metadata")), **extra_fields(fmt, row)}
     return Pair(
-        prompt=prompt, chosen=chosen, rejected=rejected,
+        prompt=prompt,
+        chosen=chosen,
+        rejected=rejected,
         margin=parse_number(row.get("margin"), "margin"),
         votes=tuple(parse_vote(v, f"votes[{i}]") for i, v in enumerate(votes)),
         soft_label=parse_probability(row.get("soft_label"), "soft_label"),
@@ -63,9 +66,15 @@ def _pair(fmt: Format, row: Mapping[str, Any], prompt: Text, chosen: Text, rejec
 
 
 def _trl_row(row: Mapping[str, Any]) -> list[Record]:
-    return [_pair(TRL, row, parse_text(require(row, "prompt"), "prompt"),
-                  parse_text(require(row, "chosen"), "chosen"),
-                  parse_text(require(row, "rejected"), "rejected"))]
+    return [
+        _pair(
+            TRL,
+            row,
+            parse_text(require(row, "prompt"), "prompt"),
+            parse_text(require(row, "chosen"), "chosen"),
+            parse_text(require(row, "rejected"), "rejected"),
+        )
+    ]
 
 
 def split_shared_prompt(chosen: Text, rejected: Text) -> tuple[Text, Text, Text]:
@@ -124,18 +133,31 @@ def _hh_row(row: Mapping[str, Any]) -> list[Record]:
 
 def _looks_like_hh(row: Mapping[str, Any]) -> bool:
     chosen = row.get("chosen")
-    return ("prompt" not in row and "rejected" in row and isinstance(chosen, str)
-            and "Human:" in chosen and HH_TURN in chosen)
+    return (
+        "prompt" not in row
+        and "rejected" in row
+        and isinstance(chosen, str)
+        and "Human:" in chosen
+        and HH_TURN in chosen
+    )
 
 
 def _context_row(row: Mapping[str, Any]) -> list[Record]:
     context = require(row, "context")
     prompt = parse_text(context, "context")
-    return [_pair(CONTEXT_PAIRS, row, prompt, parse_text(require(row, "chosen"), "chosen"),
-                  parse_text(require(row, "rejected"), "rejected"))]
+    return [
+        _pair(
+            CONTEXT_PAIRS,
+            row,
+            prompt,
+            parse_text(require(row, "chosen"), "chosen"),
+            parse_text(require(row, "rejected"), "rejected"),
+        )
+    ]
 
 
 # ---- OpenAssistant trees -------------------------------------------------------------------------
+
 
 def _oasst_tree_row(row: Mapping[str, Any]) -> list[Record]:
     rankings: list[Record] = []
@@ -152,16 +174,20 @@ def _walk_oasst(node: Any, path: tuple[Message, ...], out: list[Record], where: 
     if not isinstance(replies, list):
         raise FieldError(f"{where}.replies" if where else "replies", "expected a list of replies")
     alive = [r for r in replies if isinstance(r, Mapping) and not r.get("deleted")]
-    ranked = [r for r in alive if isinstance(r.get("rank"), int) and not isinstance(r["rank"], bool)]
+    ranked = [
+        r for r in alive if isinstance(r.get("rank"), int) and not isinstance(r["rank"], bool)
+    ]
     if message.role == "user" and len(ranked) >= 2:
         ranked.sort(key=lambda r: r["rank"])
-        out.append(Ranking(
-            prompt=path,
-            responses=tuple(parse_message(r, f"{where}.replies").content for r in ranked),
-            id=parse_optional_str(node.get("message_id"), "message_id"),
-            source="oasst",
-            metadata={"message_ids": [r.get("message_id") for r in ranked]},
-        ))
+        out.append(
+            Ranking(
+                prompt=path,
+                responses=tuple(parse_message(r, f"{where}.replies").content for r in ranked),
+                id=parse_optional_str(node.get("message_id"), "message_id"),
+                source="oasst",
+                metadata={"message_ids": [r.get("message_id") for r in ranked]},
+            )
+        )
     for i, reply in enumerate(alive):
         _walk_oasst(reply, path, out, f"{where}.replies[{i}]" if where else f"replies[{i}]")
 
@@ -192,7 +218,9 @@ def _winner(value: Any, field_name: str) -> str:
         return "b"
     if token in _WINNER_TIE:
         return "tie"
-    raise FieldError(field_name, f"expected a winner (a, b, tie, 1, 2, 0, model_a...), got {value!r}")
+    raise FieldError(
+        field_name, f"expected a winner (a, b, tie, 1, 2, 0, model_a...), got {value!r}"
+    )
 
 
 def _annotator_winners(row: Mapping[str, Any]) -> list[tuple[str, str, float | None]]:
@@ -206,7 +234,9 @@ def _annotator_winners(row: Mapping[str, Any]) -> list[tuple[str, str, float | N
                 raise FieldError(f"votes[{i}]", f"expected an object, got {type_name(vote)}")
             annotator = parse_optional_str(vote.get("annotator", i), f"votes[{i}].annotator")
             confidence = parse_probability(vote.get("confidence"), f"votes[{i}].confidence")
-            out.append((str(annotator), _winner(vote.get("winner"), f"votes[{i}].winner"), confidence))
+            out.append(
+                (str(annotator), _winner(vote.get("winner"), f"votes[{i}].winner"), confidence)
+            )
         return out
     annotator_keys = sorted(k for k in row if k.startswith("annotator") and k[9:].isdigit())
     if annotator_keys:
@@ -214,8 +244,9 @@ def _annotator_winners(row: Mapping[str, Any]) -> list[tuple[str, str, float | N
     return [("winner", _winner(require(row, "winner"), "winner"), None)]
 
 
-def pair_from_two_responses(prompt: Text, a: Text, b: Text,
-                            winners: list[tuple[str, str, float | None]]) -> Pair:
+def pair_from_two_responses(
+    prompt: Text, a: Text, b: Text, winners: Sequence[tuple[str, str, float | None]]
+) -> Pair:
     """Chosen is the side with more wins (A when even); votes are restated from chosen's side and
     the soft label is the share of votes for chosen, ties counting a half."""
     wins_a = sum(w == "a" for _, w, _ in winners)
@@ -229,10 +260,18 @@ def pair_from_two_responses(prompt: Text, a: Text, b: Text,
         return "chosen" if (winner == "a") == a_is_chosen else "rejected"
 
     votes = tuple(Vote(annotator, verdict(w), confidence) for annotator, w, confidence in winners)
-    points = sum(1.0 if v.verdict == "chosen" else 0.5 if v.verdict == "tie" else 0.0 for v in votes)
+    points = sum(
+        1.0 if v.verdict == "chosen" else 0.5 if v.verdict == "tie" else 0.0 for v in votes
+    )
     soft = points / len(votes) if votes else None
-    return Pair(prompt, chosen, rejected, votes=votes, soft_label=soft,
-                metadata={"a_is_chosen": a_is_chosen})
+    return Pair(
+        prompt,
+        chosen,
+        rejected,
+        votes=votes,
+        soft_label=soft,
+        metadata={"a_is_chosen": a_is_chosen},
+    )
 
 
 def _two_response_row(row: Mapping[str, Any]) -> list[Record]:
@@ -242,12 +281,19 @@ def _two_response_row(row: Mapping[str, Any]) -> list[Record]:
     if isinstance(extra_input, str) and extra_input.strip() and isinstance(prompt, str):
         prompt = f"{prompt}\n\n{extra_input}"
     a_key, b_key = _first_key(row, _A_KEYS), _first_key(row, _B_KEYS)
-    pair = pair_from_two_responses(prompt, parse_text(row[a_key], a_key),
-                                   parse_text(row[b_key], b_key), _annotator_winners(row))
+    pair = pair_from_two_responses(
+        prompt,
+        parse_text(row[a_key], a_key),
+        parse_text(row[b_key], b_key),
+        _annotator_winners(row),
+    )
     used = {prompt_key, "input", a_key, b_key, "votes", "winner"}
     extras = {k: v for k, v in row.items() if k not in used and not k.startswith("annotator")}
-    return [replace(pair, id=parse_optional_str(row.get("id"), "id"),
-                    metadata={**pair.metadata, **extras})]
+    return [
+        replace(
+            pair, id=parse_optional_str(row.get("id"), "id"), metadata={**pair.metadata, **extras}
+        )
+    ]
 
 
 def _looks_two_response(row: Mapping[str, Any]) -> bool:
@@ -255,6 +301,7 @@ def _looks_two_response(row: Mapping[str, Any]) -> bool:
 
 
 # ---- MT-Bench human judgments (one row per judge) ------------------------------------------------
+
 
 def _mt_bench_stream(rows: Iterable[RawRow]) -> Iterator[Located | Issue]:
     groups: dict[tuple[str, ...], list[tuple[RawRow, str]]] = {}
@@ -285,20 +332,31 @@ def _mt_bench_pair(key: tuple[str, ...], members: list[tuple[RawRow, str]]) -> P
     prompt, a, b = split_shared_prompt(conv_a[: 2 * turn], conv_b[: 2 * turn])
     winners = [(str(raw.value.get("judge", i)), w, None) for i, (raw, w) in enumerate(members)]
     pair = pair_from_two_responses(prompt, a, b, winners)
-    meta = {**pair.metadata, "question_id": key[0], "model_a": key[1], "model_b": key[2],
-            "turn": turn}
+    meta = {
+        **pair.metadata,
+        "question_id": key[0],
+        "model_a": key[1],
+        "model_b": key[2],
+        "turn": turn,
+    }
     return replace(pair, id=":".join(key), source="mt-bench", metadata=meta)
 
 
 # ---- several graded solutions per question --------------------------------------------------------
 
+
 def _graded_solutions(row: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
     """(name, text, is_correct) from either a ``solutions`` list or named solution objects."""
     found: list[tuple[str, str, bool]] = []
     listed = row.get("solutions")
-    named = listed if isinstance(listed, list) else [v for v in row.values() if isinstance(v, Mapping)]
-    names = ([str(i) for i in range(len(named))] if isinstance(listed, list)
-             else [k for k, v in row.items() if isinstance(v, Mapping)])
+    named = (
+        listed if isinstance(listed, list) else [v for v in row.values() if isinstance(v, Mapping)]
+    )
+    names = (
+        [str(i) for i in range(len(named))]
+        if isinstance(listed, list)
+        else [k for k, v in row.items() if isinstance(v, Mapping)]
+    )
     for name, item in zip(names, named, strict=True):
         if not isinstance(item, Mapping) or "is_correct" not in item:
             continue
@@ -314,18 +372,29 @@ def _graded_row(row: Mapping[str, Any]) -> list[Record]:
     prompt_key = _first_key(row, ("question", "prompt", "problem"))
     prompt = parse_text(row[prompt_key], prompt_key)
     solutions = _graded_solutions(row)
-    base_id = parse_optional_str(row.get("id"), "id") or hashlib.blake2b(
-        str(prompt).encode(), digest_size=6).hexdigest()
-    context = {k: v for k, v in row.items()
-               if k != prompt_key and not isinstance(v, Mapping) and k != "solutions"}
+    base_id = (
+        parse_optional_str(row.get("id"), "id")
+        or hashlib.blake2b(str(prompt).encode(), digest_size=6).hexdigest()
+    )
+    context = {
+        k: v
+        for k, v in row.items()
+        if k != prompt_key and not isinstance(v, Mapping) and k != "solutions"
+    }
     pairs: list[Record] = []
     for good_name, good, good_ok in solutions:
         for bad_name, bad, bad_ok in solutions:
             if good_ok and not bad_ok:
-                pairs.append(Pair(prompt, good, bad, id=f"{base_id}:{good_name}>{bad_name}",
-                                  source="graded-solutions",
-                                  metadata={**context, "chosen_by": good_name,
-                                            "rejected_by": bad_name}))
+                pairs.append(
+                    Pair(
+                        prompt,
+                        good,
+                        bad,
+                        id=f"{base_id}:{good_name}>{bad_name}",
+                        source="graded-solutions",
+                        metadata={**context, "chosen_by": good_name, "rejected_by": bad_name},
+                    )
+                )
     return pairs
 
 
@@ -334,34 +403,96 @@ def _looks_graded(row: Mapping[str, Any]) -> bool:
     return any(isinstance(v, Mapping) and "is_correct" in v for v in values)  # type: ignore[union-attr]
 
 
-TRL = Format("trl", "pair", "TRL explicit prompt: prompt/chosen/rejected, plain or chat messages",
-             has_keys("prompt", "chosen", "rejected"), fields=PAIR_FIELDS, convert_row=_trl_row)
-HH = Format("hh-rlhf", "pair", "Anthropic hh-rlhf transcripts: chosen/rejected dialogues",
-            _looks_like_hh, fields=PAIR_FIELDS, convert_row=_hh_row)
+TRL = Format(
+    "trl",
+    "pair",
+    "TRL explicit prompt: prompt/chosen/rejected, plain or chat messages",
+    has_keys("prompt", "chosen", "rejected"),
+    fields=PAIR_FIELDS,
+    convert_row=_trl_row,
+)
+HH = Format(
+    "hh-rlhf",
+    "pair",
+    "Anthropic hh-rlhf transcripts: chosen/rejected dialogues",
+    _looks_like_hh,
+    fields=PAIR_FIELDS,
+    convert_row=_hh_row,
+)
 CONTEXT_PAIRS = Format(
-    "context-pairs", "pair", "context messages with chosen/rejected replies (OpenAssistant pairs)",
-    has_keys("context", "chosen", "rejected"), fields=PAIR_FIELDS | {"context"},
-    convert_row=_context_row)
-TRL_IMPLICIT = Format("trl-implicit", "pair", "TRL implicit prompt: chosen/rejected share a prefix",
-                      has_keys("chosen", "rejected"), fields=PAIR_FIELDS, convert_row=_implicit_row)
+    "context-pairs",
+    "pair",
+    "context messages with chosen/rejected replies (OpenAssistant pairs)",
+    has_keys("context", "chosen", "rejected"),
+    fields=PAIR_FIELDS | {"context"},
+    convert_row=_context_row,
+)
+TRL_IMPLICIT = Format(
+    "trl-implicit",
+    "pair",
+    "TRL implicit prompt: chosen/rejected share a prefix",
+    has_keys("chosen", "rejected"),
+    fields=PAIR_FIELDS,
+    convert_row=_implicit_row,
+)
 OASST_TREE = Format(
-    "oasst-tree", "ranking", "OpenAssistant message trees with ranked replies",
-    has_keys("message_id", "replies", "role"), fields=frozenset({"message_id", "replies", "role", "text"}),
-    metadata_fields=frozenset({"parent_id", "lang", "review_count", "review_result", "deleted", "rank",
-                               "synthetic", "model_name", "emojis", "labels", "message_tree_id"}),
-    convert_row=_oasst_tree_row)
+    "oasst-tree",
+    "ranking",
+    "OpenAssistant message trees with ranked replies",
+    has_keys("message_id", "replies", "role"),
+    fields=frozenset({"message_id", "replies", "role", "text"}),
+    metadata_fields=frozenset(
+        {
+            "parent_id",
+            "lang",
+            "review_count",
+            "review_result",
+            "deleted",
+            "rank",
+            "synthetic",
+            "model_name",
+            "emojis",
+            "labels",
+            "message_tree_id",
+        }
+    ),
+    convert_row=_oasst_tree_row,
+)
 TWO_RESPONSE = Format(
-    "two-response", "pair", "A-versus-B items with a winner per annotator and ties (PandaLM style)",
-    _looks_two_response, fields=frozenset({*_PROMPT_KEYS, *_A_KEYS, *_B_KEYS, "input", "votes",
-                                           "winner", "id"}),
-    convert_row=_two_response_row, open_schema=True)
+    "two-response",
+    "pair",
+    "A-versus-B items with a winner per annotator and ties (PandaLM style)",
+    _looks_two_response,
+    fields=frozenset({*_PROMPT_KEYS, *_A_KEYS, *_B_KEYS, "input", "votes", "winner", "id"}),
+    convert_row=_two_response_row,
+    open_schema=True,
+)
 MT_BENCH = Format(
-    "mt-bench", "pair", "MT-Bench human judgments: one row per judge, grouped into votes",
+    "mt-bench",
+    "pair",
+    "MT-Bench human judgments: one row per judge, grouped into votes",
     has_keys("question_id", "model_a", "model_b", "winner", "conversation_a"),
-    fields=frozenset({"question_id", "model_a", "model_b", "winner", "judge", "conversation_a",
-                      "conversation_b", "turn"}),
-    metadata_fields=frozenset({"tstamp"}), convert_stream=_mt_bench_stream)
+    fields=frozenset(
+        {
+            "question_id",
+            "model_a",
+            "model_b",
+            "winner",
+            "judge",
+            "conversation_a",
+            "conversation_b",
+            "turn",
+        }
+    ),
+    metadata_fields=frozenset({"tstamp"}),
+    convert_stream=_mt_bench_stream,
+)
 GRADED = Format(
-    "graded-solutions", "pair", "several solutions per question with is_correct (GSM8K samples)",
-    _looks_graded, fields=frozenset({"question", "prompt", "problem", "solutions", "id"}),
-    convert_row=_graded_row, open_schema=True)
+    "graded-solutions",
+    "pair",
+    "several solutions per question with is_correct (GSM8K samples)",
+    _looks_graded,
+    fields=frozenset({"question", "prompt", "problem", "solutions", "id"}),
+    convert_row=_graded_row,
+    open_schema=True,
+)

@@ -34,13 +34,21 @@ def _attributes(row: Mapping[str, Any]) -> tuple[dict[str, float], set[str]]:
         scores = row[score_key]
         if not isinstance(scores, Mapping) or not scores:
             raise FieldError(score_key, "expected a non-empty object of attribute scores")
-        parsed = {str(k): parse_number(v, f"{score_key}.{k}", optional=False) for k, v in scores.items()}
+        parsed = {
+            str(k): parse_number(v, f"{score_key}.{k}", optional=False) for k, v in scores.items()
+        }
         return parsed, {score_key}  # type: ignore[return-value]
-    numeric = {k: float(v) for k, v in row.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    numeric = {
+        k: float(v)
+        for k, v in row.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     if not numeric:
-        raise FieldError("scores", "no attribute scores: expected a 'scores' object or numeric columns",
-                         "missing-field")
+        raise FieldError(
+            "scores",
+            "no attribute scores: expected a 'scores' object or numeric columns",
+            "missing-field",
+        )
     return numeric, set(numeric)
 
 
@@ -51,20 +59,31 @@ def _rating_row(row: Mapping[str, Any]) -> list[Record]:
         raise FieldError(missing, "missing required field", "missing-field")
     attributes, used = _attributes(row)
     used |= {prompt_key, response_key, "id", "annotator"}
-    return [Rating(prompt=parse_text(row[prompt_key], prompt_key),
-                   response=parse_text(row[response_key], response_key),
-                   attributes=attributes,
-                   annotator=parse_optional_str(row.get("annotator"), "annotator"),
-                   id=parse_optional_str(row.get("id"), "id"),
-                   metadata={k: v for k, v in row.items() if k not in used})]
+    return [
+        Rating(
+            prompt=parse_text(row[prompt_key], prompt_key),
+            response=parse_text(row[response_key], response_key),
+            attributes=attributes,
+            annotator=parse_optional_str(row.get("annotator"), "annotator"),
+            id=parse_optional_str(row.get("id"), "id"),
+            metadata={k: v for k, v in row.items() if k not in used},
+        )
+    ]
 
 
 def _looks_rated(row: Mapping[str, Any]) -> bool:
     if _find(row, PROMPT_KEYS) is None or _find(row, RESPONSE_KEYS) is None:
         return False
     return _find(row, SCORE_KEYS) is not None or any(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values())
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values()
+    )
 
 
-RATINGS = Format("ratings", "rating", "a response with attribute scores (USR, HelpSteer style)",
-                 _looks_rated, convert_row=_rating_row, open_schema=True)
+RATINGS = Format(
+    "ratings",
+    "rating",
+    "a response with attribute scores (USR, HelpSteer style)",
+    _looks_rated,
+    convert_row=_rating_row,
+    open_schema=True,
+)

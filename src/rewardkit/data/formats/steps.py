@@ -36,7 +36,9 @@ def parse_step_label(value: Any, field_name: str) -> StepLabel:
         return 1.0 if value else -1.0
     if isinstance(value, (int, float)):
         return float(value)
-    raise FieldError(field_name, f"expected -1/0/1, a bool, a number or null, got {type_name(value)}")
+    raise FieldError(
+        field_name, f"expected -1/0/1, a bool, a number or null, got {type_name(value)}"
+    )
 
 
 def _string_list(value: Any, field_name: str) -> list[str]:
@@ -46,6 +48,7 @@ def _string_list(value: Any, field_name: str) -> list[str]:
 
 
 # ---- PRM800K step rows ---------------------------------------------------------------------------
+
 
 def _prm800k_stream(rows: Iterable[RawRow]) -> Iterator[Located | Issue]:
     problems: dict[str, dict[tuple[str, ...], StepLabel]] = {}
@@ -71,29 +74,41 @@ def _prm800k_stream(rows: Iterable[RawRow]) -> Iterator[Located | Issue]:
             yield trace, first_seen[problem]
 
 
-def _traces_of(problem: str, paths: dict[tuple[str, ...], StepLabel], index: int) -> list[StepTrace]:
+def _traces_of(
+    problem: str, paths: dict[tuple[str, ...], StepLabel], index: int
+) -> list[StepTrace]:
     """One trace per leaf path; a prefix nobody rated keeps a ``None`` label."""
     prefixes = {path[:k] for path in paths for k in range(1, len(path))}
     leaves = [path for path in paths if path not in prefixes]
     return [
-        StepTrace(prompt=problem, steps=leaf,
-                  labels=tuple(paths.get(leaf[: k + 1]) for k in range(len(leaf))),
-                  id=f"prm800k:{index}:{n}", source="prm800k")
+        StepTrace(
+            prompt=problem,
+            steps=leaf,
+            labels=tuple(paths.get(leaf[: k + 1]) for k in range(len(leaf))),
+            id=f"prm800k:{index}:{n}",
+            source="prm800k",
+        )
         for n, leaf in enumerate(leaves)
     ]
 
 
 # ---- TRL stepwise and Math-Shepherd --------------------------------------------------------------
 
+
 def _trl_stepwise_row(row: Mapping[str, Any]) -> list[Record]:
     steps = _string_list(require(row, "completions"), "completions")
     labels = require(row, "labels")
     if not isinstance(labels, list) or len(labels) != len(steps):
         raise FieldError("labels", f"expected a list of {len(steps)} labels, one per completion")
-    return [StepTrace(prompt=parse_text(require(row, "prompt"), "prompt"), steps=tuple(steps),
-                      labels=tuple(parse_step_label(v, f"labels[{i}]") for i, v in enumerate(labels)),
-                      id=parse_optional_str(row.get("id"), "id"),
-                      metadata=extra_fields(TRL_STEPWISE, row))]
+    return [
+        StepTrace(
+            prompt=parse_text(require(row, "prompt"), "prompt"),
+            steps=tuple(steps),
+            labels=tuple(parse_step_label(v, f"labels[{i}]") for i, v in enumerate(labels)),
+            id=parse_optional_str(row.get("id"), "id"),
+            metadata=extra_fields(TRL_STEPWISE, row),
+        )
+    ]
 
 
 def split_math_shepherd(text: str, labelled: str) -> tuple[str, list[str], list[StepLabel]]:
@@ -121,8 +136,15 @@ def _math_shepherd_row(row: Mapping[str, Any]) -> list[Record]:
     if not isinstance(text, str) or not isinstance(labelled, str):
         raise FieldError("input", "expected 'input' and 'label' strings")
     prompt, steps, labels = split_math_shepherd(text, labelled)
-    return [StepTrace(prompt=prompt, steps=tuple(steps), labels=tuple(labels),
-                      source="math-shepherd", metadata=extra_fields(MATH_SHEPHERD, row))]
+    return [
+        StepTrace(
+            prompt=prompt,
+            steps=tuple(steps),
+            labels=tuple(labels),
+            source="math-shepherd",
+            metadata=extra_fields(MATH_SHEPHERD, row),
+        )
+    ]
 
 
 def _looks_math_shepherd(row: Mapping[str, Any]) -> bool:
@@ -130,15 +152,35 @@ def _looks_math_shepherd(row: Mapping[str, Any]) -> bool:
 
 
 PRM800K_STEPS = Format(
-    "prm800k-steps", "step_trace", "PRM800K rows: problem, prior_steps, step, rating -1/0/1",
-    has_keys("problem", "prior_steps", "step"), fields=frozenset({"problem", "prior_steps", "step", "rating"}),
-    metadata_fields=frozenset({"ground_truth_answer", "is_human_response", "is_solution",
-                               "is_preferred_response", "error_reason"}),
-    convert_stream=_prm800k_stream)
+    "prm800k-steps",
+    "step_trace",
+    "PRM800K rows: problem, prior_steps, step, rating -1/0/1",
+    has_keys("problem", "prior_steps", "step"),
+    fields=frozenset({"problem", "prior_steps", "step", "rating"}),
+    metadata_fields=frozenset(
+        {
+            "ground_truth_answer",
+            "is_human_response",
+            "is_solution",
+            "is_preferred_response",
+            "error_reason",
+        }
+    ),
+    convert_stream=_prm800k_stream,
+)
 TRL_STEPWISE = Format(
-    "trl-stepwise", "step_trace", "TRL stepwise supervision: prompt/completions/labels",
-    has_keys("prompt", "completions", "labels"), fields=frozenset({"prompt", "completions", "labels", "id"}),
-    convert_row=_trl_stepwise_row)
+    "trl-stepwise",
+    "step_trace",
+    "TRL stepwise supervision: prompt/completions/labels",
+    has_keys("prompt", "completions", "labels"),
+    fields=frozenset({"prompt", "completions", "labels", "id"}),
+    convert_row=_trl_stepwise_row,
+)
 MATH_SHEPHERD = Format(
-    "math-shepherd", "step_trace", "Math-Shepherd: steps tagged 'ки' in input, '+'/'-' in label",
-    _looks_math_shepherd, fields=frozenset({"input", "label"}), convert_row=_math_shepherd_row)
+    "math-shepherd",
+    "step_trace",
+    "Math-Shepherd: steps tagged 'ки' in input, '+'/'-' in label",
+    _looks_math_shepherd,
+    fields=frozenset({"input", "label"}),
+    convert_row=_math_shepherd_row,
+)
