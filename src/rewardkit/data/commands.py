@@ -9,52 +9,33 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from rewardkit.data.formats import FORMATS
-from rewardkit.data.issues import REASONS, Mode, Report
+from rewardkit.data.issues import REASONS, Report
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.split import is_eval
 from rewardkit.data.stats import DataStats, compute_stats
-from rewardkit.data.validation import DEFAULT_MAX_CHARS, TokenCounter
+from rewardkit.data.validation import TokenCounter
 from rewardkit.data.writers import jsonl_writer, write_records
 from rewardkit.records import Record
 
 
 @dataclass
-class InputConfig:
+class InputConfig(ReadOptions):
     paths: list[str] = field(default_factory=list)
     """Input files (JSONL/.gz, JSON, CSV, Parquet) or saved Hugging Face dataset directories."""
-    format: str | None = None
-    """Row format; detected from the first row when absent (see `rewardkit data formats`)."""
-    file_format: str | None = None
-    """jsonl, json, csv, parquet or hf; from the suffix when absent."""
-    mapping: dict[str, str] = field(default_factory=dict)
-    """Rename your columns to the format's, e.g. '{prompt: question, chosen: good}'."""
-    to: str | None = None
-    """Record kind wanted: 'pair' expands rankings into ordered pairs."""
-    on_error: Mode = "strict"
-    """strict: fail listing every bad row; skip: drop bad rows and count them per reason."""
-    max_chars: int = DEFAULT_MAX_CHARS
-    """Largest text field accepted, in characters."""
     tokenizer: str | None = None
     """A tokenizer (path, or 'minilm') to count tokens; needed for --max_length."""
     max_length: int | None = None
     """Flag items whose prompt + response is longer than this many tokens (never truncated)."""
 
     def read_options(self) -> ReadOptions:
-        return ReadOptions(
-            format=self.format,
-            file_format=self.file_format,
-            mapping=self.mapping,
-            to=self.to,
-            on_error=self.on_error,
-            max_chars=self.max_chars,
-        )
+        return ReadOptions(**{f.name: getattr(self, f.name) for f in fields(ReadOptions)})
 
     def stream(self, count_tokens: TokenCounter | None = None) -> RecordStream:
         if not self.paths:
