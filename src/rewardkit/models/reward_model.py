@@ -1,0 +1,265 @@
+"""A reward model: a Hugging Face backbone with a scalar head, its tokenizer, and how to read it.
+
+    model = RewardModel.from_backbone("minilm")            # or a hub name / local directory
+    model.save("out/model")                                 # transformers-loadable + rewardkit.json
+    model = RewardModel.load("out/model")
+    result = model.score(["What is 2+2?"], ["4"])           # raw and normalised scores
+
+The network is ``AutoModelForSequenceClassification`` with one label, so the saved directory is
+what plain ``transformers`` loads: its head is ``score`` for decoders (TRL's and vLLM's name)
+and the architecture's own classifier for encoders. For decoders rewardkit reads the last real
+token from the attention mask rather than searching for the pad token (see ``pooling``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from rewardkit import __version__
+from rewardkit.models.backbones import resolve_backbone
+from rewardkit.models.inputs import InputStyle, encode
+from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
+from rewardkit.records import Text
+from rewardkit.scoring import Scorer
+
+INFO_FILE = "rewardkit.json"
+
+
+@dataclass
+class ModelInfo:
+    """What ``rewardkit.json`` holds beside the weights."""
+
+    backbone: str
+    pooling: str
+    input_style: str
+    max_length: int
+    head: str = "scalar"
+    objectives: list[str] = field(default_factory=lambda: ["reward"])
+    mean: float = 0.0
+    std: float = 1.0
+    chat_template: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    rewardkit_version: str = __version__
+
+
+@dataclass
+class ScoreResult:
+    raw: list[float | None]
+    normalized: list[float | None]
+    too_long: list[bool]
+    lengths: list[int]
+
+
+class RewardModel(nn.Module):
+    def __init__(self, network: Any, tokenizer: Any, info: ModelInfo) -> None:
+        super().__init__()
+        self.network = network
+        self.tokenizer = tokenizer
+        self.info = info
+
+    # ---- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_backbone(
+        cls,
+        name_or_path: str,
+        pooling: Pooling = "auto",
+        max_length: int = 512,
+        trust_remote_code: bool = False,
+    ) -> RewardModel:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        path = resolve_backbone(name_or_path)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        network = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=1, trust_remote_code=trust_remote_code
+        )
+        return cls.from_network(network, tokenizer, pooling, max_length, backbone=name_or_path)
+
+    @classmethod
+    def from_network(
+        cls,
+        network: Any,
+        tokenizer: Any,
+        pooling: Pooling = "auto",
+        max_length: int = 512,
+        backbone: str = "custom",
+    ) -> RewardModel:
+        """Wraps a ``*ForSequenceClassification`` with one label (e.g. a tiny one built in code)."""
+        decoder = hasattr(network, "score")
+        if pooling == "auto":
+            pooling = "last" if decoder else "cls"
+        if pooling == "cls" and decoder:
+            raise ValueError("'cls' pooling is for encoders; decoders read the last token")
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token  # safe: pooling reads the attention mask
+        network.config.pad_token_id = tokenizer.pad_token_id
+        style: InputStyle = "concat" if decoder else "pair"
+        info = ModelInfo(
+            backbone=backbone,
+            pooling=pooling,
+            input_style=style,
+            max_length=max_length,
+            chat_template=getattr(tokenizer, "chat_template", None),
+        )
+        return cls(network, tokenizer, info)
+
+    @classmethod
+    def load(cls, path: str | Path, trust_remote_code: bool = False) -> RewardModel:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = Path(path)
+        info_path = path / INFO_FILE
+        if not info_path.exists():
+            raise FileNotFoundError(f"{path} is not a rewardkit model: no {INFO_FILE}")
+        info = ModelInfo(**json.loads(info_path.read_text()))
+        network = AutoModelForSequenceClassification.from_pretrained(
+            path, trust_remote_code=trust_remote_code, use_safetensors=True
+        )
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        network.eval()
+        return cls(network, tokenizer, info)
+
+    def save(self, path: str | Path, card: str | None = None) -> None:
+        """Safetensors weights, config and tokenizer (plain transformers loads them), plus
+        ``rewardkit.json`` and a model card. LoRA adapters are merged into the weights first."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        network = self.network
+        if hasattr(network, "merge_and_unload"):
+            network = network.merge_and_unload()
+        network.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        (path / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=1))
+        if card is not None:
+            (path / "README.md").write_text(card)
+
+    # ---- the forward pass -------------------------------------------------------------------
+
+    @property
+    def is_decoder(self) -> bool:
+        return self.info.input_style == "concat"
+
+    def head(self) -> nn.Module:
+        for name in ("score", "classifier"):
+            module = getattr(self.network, name, None)
+            if module is None and hasattr(self.network, "base_model"):
+                module = getattr(self.network.base_model, name, None)
+            if isinstance(module, nn.Module):
+                return module
+        raise ValueError("cannot find the scalar head (score or classifier)")
+
+    def body(self) -> nn.Module:
+        return self.network.base_model  # type: ignore[no-any-return]
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        position_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Rewards, shape (B,)."""
+        if self.info.pooling == "cls":
+            out = self.network(input_ids=input_ids, attention_mask=attention_mask)
+            return out.logits.squeeze(-1)  # type: ignore[no-any-return]
+        kwargs = {} if position_ids is None else {"position_ids": position_ids}
+        hidden = self.body()(
+            input_ids=input_ids, attention_mask=attention_mask, **kwargs
+        ).last_hidden_state
+        pool = last_token if self.info.pooling == "last" else mean_tokens
+        return self.head()(pool(hidden, attention_mask)).squeeze(-1)  # type: ignore[no-any-return]
+
+    # ---- inputs and scoring -----------------------------------------------------------------
+
+    def encode(self, prompt: Text, response: Text) -> list[int]:
+        return encode(self.tokenizer, self.info.input_style, prompt, response)  # type: ignore[arg-type]
+
+    def collate(self, sequences: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+        """Right-padded ids and the attention mask for a list of token id lists."""
+        width = max(len(s) for s in sequences)
+        pad = self.tokenizer.pad_token_id or 0
+        ids = torch.full((len(sequences), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+            mask[row, : len(seq)] = 1
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def normalize(self, raw: float) -> float:
+        return (raw - self.info.mean) / self.info.std
+
+    @torch.no_grad()
+    def score(
+        self,
+        prompts: Sequence[Text],
+        responses: Sequence[Text],
+        batch_tokens: int = 16384,
+        progress: bool = False,
+    ) -> ScoreResult:
+        """Scores in input order. Batches hold up to ``batch_tokens`` (padded) tokens, formed in
+        length order so little goes to padding. Inputs over ``max_length`` get no score and are
+        flagged in ``too_long``: never cut silently."""
+        from tqdm import tqdm
+
+        if len(prompts) != len(responses):
+            raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
+        encoded = [self.encode(p, r) for p, r in zip(prompts, responses, strict=True)]
+        too_long = [len(ids) > self.info.max_length for ids in encoded]
+        order = sorted(
+            (i for i in range(len(encoded)) if not too_long[i]), key=lambda i: len(encoded[i])
+        )
+        raw: list[float | None] = [None] * len(encoded)
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
+        for batch in token_budget_batches(order, [len(ids) for ids in encoded], batch_tokens):
+            inputs = self.collate([encoded[i] for i in batch])
+            rewards = self(**{k: v.to(device) for k, v in inputs.items()}).float().tolist()
+            for i, value in zip(batch, rewards, strict=True):
+                raw[i] = value if math.isfinite(value) else None
+            bar.update(len(batch))
+        bar.close()
+        self.train(was_training)
+        normalized = [None if r is None else self.normalize(r) for r in raw]
+        return ScoreResult(raw, normalized, too_long, [len(ids) for ids in encoded])
+
+    def as_scorer(self, batch_tokens: int = 16384) -> Scorer:
+        """A plain ``Scorer``: normalised scores, NaN for inputs over the length limit."""
+
+        def scorer(prompts: Sequence[Text], responses: Sequence[Text]) -> list[float]:
+            result = self.score(prompts, responses, batch_tokens)
+            return [math.nan if s is None else s for s in result.normalized]
+
+        return scorer
+
+
+def token_budget_batches(
+    order: Sequence[int], lengths: Sequence[int], budget: int
+) -> list[list[int]]:
+    """Consecutive runs of ``order`` whose padded size (count x longest) stays within budget;
+    a single item longer than the budget still gets a batch of its own."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        width = max(longest, lengths[index])
+        if current and width * (len(current) + 1) > budget:
+            batches.append(current)
+            current, width = [], lengths[index]
+        current.append(index)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,82 @@
+"""The config of `rewardkit train`: one dataclass for the CLI, YAML files and Python callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass
+class LoraConfig:
+    r: int = 0
+    """LoRA rank; 0 trains every weight."""
+    alpha: int = 16
+    """LoRA scaling numerator."""
+    dropout: float = 0.0
+    """Dropout on the LoRA path."""
+    target_modules: list[str] | None = None
+    """Module names to adapt; None lets peft pick the attention projections for the architecture."""
+
+
+@dataclass
+class TrainConfig:
+    model: str = "minilm"
+    """Backbone: a local directory, a hub name (if cached) or 'minilm' (offline package)."""
+    pooling: Literal["auto", "last", "mean", "cls"] = "auto"
+    """auto: last real token for decoders, the encoder's own first-token head for encoders."""
+    data: list[str] = field(default_factory=list)
+    """Training files (any format `rewardkit data formats` lists); empty: the synthetic world."""
+    eval_data: list[str] = field(default_factory=list)
+    """Held-out files; empty: a prompt-disjoint share of the training data (eval_fraction)."""
+    eval_fraction: float = 0.2
+    """Share of prompts held out when no eval_data is given."""
+    synthetic_pairs: int = 3000
+    """Pairs drawn from the synthetic world when no data is given."""
+    on_error: Literal["strict", "skip"] = "skip"
+    """strict: stop on any bad row (all listed); skip: drop them and count them per reason."""
+    max_length: int = 512
+    """Longest prompt + response in tokens; longer pairs are reported and left out, never cut."""
+    labels: Literal["hard", "soft"] = "hard"
+    """hard: Bradley-Terry on chosen > rejected; soft: use P(chosen) from votes (ties included)."""
+    use_margin: bool = False
+    """Subtract each pair's margin inside the Bradley-Terry loss (Llama 2)."""
+    center_weight: float = 0.0
+    """Weight of the reward-centring penalty (r_c + r_r)^2 (Eisenstein et al. 2023)."""
+    epochs: int = 1
+    """Passes over the training pairs."""
+    max_steps: int | None = None
+    """Stop after this many optimizer steps (overrides epochs when smaller)."""
+    batch_size: int = 16
+    """Pairs per optimizer step, over all processes and accumulation steps together."""
+    grad_accum: int = 1
+    """Micro-batches per optimizer step."""
+    lr: float = 5e-5
+    """Peak learning rate (AdamW)."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    warmup_ratio: float = 0.1
+    """Share of steps with a linear warm-up."""
+    schedule: Literal["linear", "cosine", "constant"] = "linear"
+    """Decay after warm-up."""
+    max_grad_norm: float = 1.0
+    """Gradient clipping; 0 turns it off."""
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    """auto: bf16 where the hardware runs it fast (recent CPUs, Ampere+ GPUs), else fp32."""
+    eval_every: int = 50
+    """Evaluate every N steps (and at the end); 0: only at the end."""
+    save_every: int = 50
+    """Checkpoint every N steps (and at the end); 0: only at the end."""
+    keep_last: int = 2
+    """Checkpoints to keep."""
+    resume: bool = False
+    """Continue from the newest complete checkpoint in output_dir."""
+    output_dir: str = "runs/reward-model"
+    """Checkpoints, metrics.jsonl, the resolved config and the final model (output_dir/model)."""
+    seed: int = 0
+    """Seeds weights of the head, dropout and the data order."""
+    log_with: list[str] = field(default_factory=list)
+    """accelerate trackers to log to as well (tensorboard, wandb, ...)."""
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    """Parameter-efficient fine-tuning; the head is always trained and saved."""
+    threads: int | None = None
+    """CPU threads for torch; None keeps torch's default."""

@@ -1,0 +1,115 @@
+"""The pieces a run is assembled from: accelerator, precision, LoRA, optimizer, schedule, card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rewardkit.models.reward_model import ModelInfo, RewardModel
+from rewardkit.training.config import LoraConfig, TrainConfig
+
+
+def cpu_has_fast_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """accelerate's mixed_precision value: 'no', 'bf16' or 'fp16'."""
+    if precision == "fp32":
+        return "no"
+    if precision != "auto":
+        return precision
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "no"
+    return "bf16" if cpu_has_fast_bf16() else "no"
+
+
+def make_accelerator(cfg: TrainConfig) -> Any:
+    from accelerate import Accelerator
+
+    return Accelerator(
+        mixed_precision=resolve_precision(cfg.precision),
+        gradient_accumulation_steps=cfg.grad_accum,
+        log_with=cfg.log_with or None,
+        project_dir=cfg.output_dir,
+    )
+
+
+def add_lora(model: RewardModel, lora: LoraConfig) -> None:
+    """Wraps the network in LoRA adapters; the scalar head is fully trained and saved with them
+    (``modules_to_save``), which a plain LoRA setup silently leaves at its random init."""
+    if lora.r <= 0:
+        return
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    head_name = "score" if hasattr(model.network, "score") else "classifier"
+    extra = ["pooler"] if model.info.pooling == "cls" and hasattr(model.body(), "pooler") else []
+    config = PeftLoraConfig(
+        task_type="SEQ_CLS", r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+        target_modules=lora.target_modules, modules_to_save=[head_name, *extra],
+    )
+    model.network = get_peft_model(model.network, config)
+
+
+def trainable_weights(model: RewardModel) -> dict[str, torch.Tensor]:
+    return {name: p for name, p in model.named_parameters() if p.requires_grad}
+
+
+def make_optimizer(model: RewardModel, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int) -> Any:
+    from transformers import get_scheduler
+
+    name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[cfg.schedule]
+    return get_scheduler(name, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
+                         num_training_steps=total_steps)
+
+
+def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
+    metrics = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+                        for k, v in info.metrics.items())
+    return f"""# Reward model trained with rewardkit
+
+A scalar reward model: backbone `{info.backbone}`, pooling `{info.pooling}`, inputs up to
+{info.max_length} tokens ({'prompt + response + end of sequence' if info.input_style == 'concat'
+else 'sentence-pair encoding of prompt and response'}).
+
+## Use
+
+```python
+from rewardkit.models import RewardModel
+model = RewardModel.load("path/to/this/directory")
+model.score(["What is 2 + 2?"], ["4"]).normalized
+```
+
+Plain transformers loads it too: `AutoModelForSequenceClassification.from_pretrained(path)`.
+Normalised score = (raw - {info.mean:.4f}) / {info.std:.4f}, measured on the training data.
+
+## Training
+
+loss: Bradley-Terry ({cfg.labels} labels{', margins' if cfg.use_margin else ''}), lr {cfg.lr},
+batch {cfg.batch_size} pairs, {cfg.epochs} epoch(s), seed {cfg.seed}, LoRA rank {cfg.lora.r}.
+
+Data:
+
+```json
+{json.dumps(info.data, indent=1)}
+```
+
+## Held-out metrics
+
+| metric | value |
+|---|---|
+{metrics}
+"""
