@@ -62,7 +62,28 @@ def _synth(cfg: Any) -> int:
     return 0
 
 
+def _train(cfg: Any) -> int:
+    _load("rewardkit.training.command:run_train")(cfg)
+    return 0
+
+
+def _score(cfg: Any) -> int:
+    _load("rewardkit.models.score_command:score_file")(cfg)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "train": Command(
+        "train a reward model (Bradley-Terry) on pairs; the synthetic world by default",
+        "rewardkit.training.config:TrainConfig",
+        _train,
+    ),
+    "score": Command(
+        "score responses in a file with a trained model (JSONL out)",
+        "rewardkit.models.score_command:ScoreConfig",
+        _score,
+        ("paths",),
+    ),
     "data validate": Command(
         "check files and list every bad row with its place",
         "rewardkit.data.commands:ValidateConfig",

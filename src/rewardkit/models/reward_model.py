@@ -151,17 +151,20 @@ class RewardModel(nn.Module):
     def is_decoder(self) -> bool:
         return self.info.input_style == "concat"
 
+    def _transformers_model(self) -> Any:
+        """The ``*ForSequenceClassification`` itself, under a peft wrapper if there is one."""
+        network = self.network
+        return network.get_base_model() if hasattr(network, "get_base_model") else network
+
     def head(self) -> nn.Module:
         for name in ("score", "classifier"):
-            module = getattr(self.network, name, None)
-            if module is None and hasattr(self.network, "base_model"):
-                module = getattr(self.network.base_model, name, None)
+            module = getattr(self._transformers_model(), name, None)
             if isinstance(module, nn.Module):
                 return module
         raise ValueError("cannot find the scalar head (score or classifier)")
 
     def body(self) -> nn.Module:
-        return self.network.base_model  # type: ignore[no-any-return]
+        return self._transformers_model().base_model  # type: ignore[no-any-return]
 
     def forward(
         self,

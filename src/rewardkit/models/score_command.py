@@ -1,0 +1,60 @@
+"""`rewardkit score`: score every response in a file with a trained model, written as JSONL.
+
+Pairs give ``chosen`` and ``rejected`` scores, rankings one score per response, ratings one for
+the response. Each score comes raw and normalised (with the mean/std saved at training time);
+an input over the model's length limit gets ``null`` and ``too_long: true``, never a cut score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rewardkit.data.commands import InputConfig
+from rewardkit.data.writers import atomic_path
+from rewardkit.models.reward_model import RewardModel
+from rewardkit.records import Pair, Ranking, Rating, Record, Text
+
+
+@dataclass
+class ScoreConfig(InputConfig):
+    model: str = ""
+    """A model directory written by `rewardkit train`."""
+    output: str = "scores.jsonl"
+    """Where the scores go (JSONL, one row per input record, in input order)."""
+    batch_tokens: int = 16384
+    """Padded tokens per forward pass; batches are formed in length order."""
+
+
+def _responses(record: Record) -> tuple[Text, list[tuple[str, Text]]]:
+    if isinstance(record, Pair):
+        return record.prompt, [("chosen", record.chosen), ("rejected", record.rejected)]
+    if isinstance(record, Ranking):
+        return record.prompt, [(f"response_{i}", r) for i, r in enumerate(record.responses)]
+    if isinstance(record, Rating):
+        return record.prompt, [("response", record.response)]
+    raise ValueError(f"cannot score a {type(record).__name__}; give pairs, rankings or ratings")
+
+
+def score_file(cfg: ScoreConfig) -> int:
+    if not cfg.model:
+        raise ValueError("--model is required")
+    model = RewardModel.load(cfg.model)
+    records = list(cfg.stream())
+    slots = [(i, name, prompt, text) for i, record in enumerate(records)
+             for prompt, items in [_responses(record)] for name, text in items]
+    result = model.score([s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens,
+                         progress=True)
+    rows: list[dict[str, Any]] = [{"id": getattr(r, "id", None)} for r in records]
+    for k, (i, name, _, _) in enumerate(slots):
+        rows[i][name] = {"raw": result.raw[k], "normalized": result.normalized[k],
+                         "tokens": result.lengths[k], "too_long": result.too_long[k]}
+    with atomic_path(Path(cfg.output)) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    flagged = sum(result.too_long)
+    print(f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}"
+          + (f" ({flagged} over {model.info.max_length} tokens: not scored, flagged)" if flagged else ""))
+    return len(slots)
