@@ -146,7 +146,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     mean, std = reward_statistics(unwrapped, train_set.pairs)
     unwrapped.info.mean, unwrapped.info.std = mean, std
     unwrapped.info.data = sources.provenance
-    unwrapped.info.metrics = {**final.as_dict(), "steps": total_steps}
+    unwrapped.info.metrics = {**final.as_dict(), "steps": total_steps, "processes": world}
     model_dir = out / "model"
     if accelerator.is_main_process:
         unwrapped.save(model_dir, card=model_card(unwrapped.info, cfg))
