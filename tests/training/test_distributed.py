@@ -16,7 +16,7 @@ from rewardkit.training import TrainConfig
 
 def _run(cfg: TrainConfig, path: Path, processes: int) -> dict[str, object]:
     path.write_text(yaml.safe_dump(asdict(cfg)))
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_machines", "1",
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_machines", "1",
               "--num_processes", str(processes), "--mixed_precision", "no",
               "--dynamo_backend", "no", "-m", "rewardkit.cli", "train", "--config", str(path)]
     if processes == 1:

@@ -35,6 +35,7 @@ def make_accelerator(cfg: TrainConfig) -> Any:
     from accelerate import Accelerator
 
     return Accelerator(
+        cpu=not torch.cuda.is_available(),  # lets `accelerate launch` start DDP over gloo on CPUs
         mixed_precision=resolve_precision(cfg.precision),
         gradient_accumulation_steps=cfg.grad_accum,
         log_with=cfg.log_with or None,
