@@ -1,4 +1,4 @@
-# make demo: set up and run the main job on embedded defaults; make test: set up and run the tests.
+# make demo: set up, train a reward model on the synthetic world, score with it; make test: the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,11 +14,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: setup
-	mkdir -p runs/demo
-	$(BIN)/rewardkit data synth --n 2000 --seed 0 --output runs/demo/pairs.jsonl
-	$(BIN)/rewardkit data validate runs/demo/pairs.jsonl --tokenizer minilm --max_length 256
-	$(BIN)/rewardkit data stats runs/demo/pairs.jsonl --tokenizer minilm
-	$(BIN)/rewardkit data split runs/demo/pairs.jsonl --output_dir runs/demo/split
+	$(BIN)/rewardkit train --config configs/train.yaml
+	$(BIN)/rewardkit data synth --n 200 --seed 1 --output runs/demo/sample.jsonl
+	$(BIN)/rewardkit score --config configs/score.yaml
+	$(BIN)/python examples/plain_transformers.py runs/demo/model
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -24,11 +24,23 @@ def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_config_loads(path: Path) -> None:
-    command = COMMANDS[path.stem.replace("-", " ", 1)]
+    """Each file names its command on its first line: `# rewardkit COMMAND --config FILE`."""
+    first = path.read_text().splitlines()[0].split()
+    command = COMMANDS[" ".join(first[2 : first.index("--config")])]
     module, name = command.config.split(":")
     config_cls = getattr(__import__(module, fromlist=[name]), name)
     cfg = load_config(config_cls, path, positionals=command.positionals)
     assert isinstance(cfg, config_cls)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "configs" / "accelerate").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_accelerate_configs_parse(path: Path) -> None:
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    config = ClusterConfig.from_yaml_file(path)
+    assert config.num_processes >= 2
 
 
 def test_top_level_help_does_not_import_torch() -> None:

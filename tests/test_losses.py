@@ -31,7 +31,9 @@ def test_soft_bradley_terry_matches_binary_cross_entropy() -> None:
     torch.manual_seed(0)
     chosen, rejected, p = torch.randn(64), torch.randn(64), torch.rand(64)
     reference = torch.nn.functional.binary_cross_entropy_with_logits(chosen - rejected, p)
-    assert float(soft_bradley_terry(chosen, rejected, p)) == pytest.approx(float(reference), rel=1e-5)
+    assert float(soft_bradley_terry(chosen, rejected, p)) == pytest.approx(
+        float(reference), rel=1e-5
+    )
 
 
 def test_centering_and_combined_objective() -> None:

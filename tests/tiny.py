@@ -26,23 +26,38 @@ def network(arch: str, vocab_size: int, seed: int = 0) -> Any:
     import transformers
 
     torch.manual_seed(seed)
-    common: dict[str, Any] = {"vocab_size": vocab_size, "hidden_size": WIDTH, "num_labels": 1,
-                              "num_hidden_layers": 2, "num_attention_heads": 2,
-                              "intermediate_size": 2 * WIDTH, "max_position_embeddings": 512}
+    common: dict[str, Any] = {
+        "vocab_size": vocab_size,
+        "hidden_size": WIDTH,
+        "num_labels": 1,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 2 * WIDTH,
+        "max_position_embeddings": 512,
+    }
     if arch == "bert":
-        config = transformers.BertConfig(**common, hidden_dropout_prob=0.1)
-        return transformers.BertForSequenceClassification(config)
+        return transformers.BertForSequenceClassification(
+            transformers.BertConfig(**common, hidden_dropout_prob=0.1)
+        )
     if arch == "llama":
-        config = transformers.LlamaConfig(**common, num_key_value_heads=1)
-        return transformers.LlamaForSequenceClassification(config)
+        return transformers.LlamaForSequenceClassification(  # type: ignore[no-untyped-call]
+            transformers.LlamaConfig(**common, num_key_value_heads=1)
+        )
     if arch == "qwen2":
-        config = transformers.Qwen2Config(**common, num_key_value_heads=1)
-        return transformers.Qwen2ForSequenceClassification(config)
+        return transformers.Qwen2ForSequenceClassification(  # type: ignore[no-untyped-call]
+            transformers.Qwen2Config(**common, num_key_value_heads=1)
+        )
     raise ValueError(arch)
 
 
-def reward_model(arch: str = "bert", pooling: Any = "auto", seed: int = 0, pad_is_eos: bool = False,
-                 max_length: int = 128) -> RewardModel:
+def reward_model(
+    arch: str = "bert",
+    pooling: Any = "auto",
+    seed: int = 0,
+    pad_is_eos: bool = False,
+    max_length: int = 128,
+) -> RewardModel:
     tok = tokenizer(decoder=arch != "bert", pad_is_eos=pad_is_eos)
-    return RewardModel.from_network(network(arch, len(tok), seed), tok, pooling, max_length,
-                                    backbone=f"tiny-{arch}")
+    return RewardModel.from_network(
+        network(arch, len(tok), seed), tok, pooling, max_length, backbone=f"tiny-{arch}"
+    )

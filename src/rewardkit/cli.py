@@ -82,7 +82,6 @@ COMMANDS: dict[str, Command] = {
         "score responses in a file with a trained model (JSONL out)",
         "rewardkit.models.score_command:ScoreConfig",
         _score,
-        ("paths",),
     ),
     "data validate": Command(
         "check files and list every bad row with its place",
@@ -154,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[name]
     from jsonargparse import ArgumentError
 
-    from rewardkit.config import build_parser, config_from_namespace
+    from rewardkit.config import build_parser, config_from_namespace, listify_args
     from rewardkit.data.issues import DataError
 
     config_cls = _load(command.config)
@@ -165,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         positionals=command.positionals,
     )
     try:
-        cfg = config_from_namespace(config_cls, parser.parse_args(rest))
+        cfg = config_from_namespace(config_cls, parser.parse_args(listify_args(config_cls, rest)))
     except ArgumentError as exc:
         print(f"rewardkit {name}: {exc}", file=sys.stderr)
         return 2

@@ -9,10 +9,12 @@ wrong types are errors that name the key.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import jsonargparse
 
@@ -50,6 +52,39 @@ def _field_help(config_cls: type[Any], name: str) -> str:
     return name
 
 
+def list_fields(config_cls: type[Any]) -> set[str]:
+    """Top-level fields typed ``list[...]``, which take one or more bare values on the CLI."""
+    hints = get_type_hints(config_cls)
+    return {
+        f.name
+        for f in fields(config_cls)
+        if get_origin(hints[f.name]) is list
+        or (
+            get_origin(hints[f.name]) in (Union, UnionType)
+            and any(get_origin(a) is list for a in get_args(hints[f.name]))
+        )
+    }
+
+
+def listify_args(config_cls: type[Any], args: Sequence[str]) -> list[str]:
+    """``--data a.jsonl b.jsonl`` becomes ``--data ["a.jsonl", "b.jsonl"]`` for list fields, so
+    nobody has to type JSON on a command line (a value already in brackets is left alone)."""
+    names = {f"--{name}" for name in list_fields(config_cls)}
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        out.append(arg)
+        i += 1
+        if arg in names and i < len(args) and not args[i].lstrip().startswith("["):
+            values = []
+            while i < len(args) and not args[i].startswith("--"):
+                values.append(args[i])
+                i += 1
+            out.append(json.dumps(values))
+    return out
+
+
 def config_from_namespace(config_cls: type[T], namespace: jsonargparse.Namespace) -> T:
     values = namespace.as_dict()
     names = {f.name for f in fields(config_cls)}  # type: ignore[arg-type]
@@ -77,5 +112,7 @@ def load_config(
     positionals: Sequence[str] = (),
 ) -> T:
     parser = build_parser(config_cls, positionals=positionals)
-    args = (["--config", str(path)] if path is not None else []) + list(overrides)
+    args = (["--config", str(path)] if path is not None else []) + listify_args(
+        config_cls, overrides
+    )
     return config_from_namespace(config_cls, parser.parse_args(args))

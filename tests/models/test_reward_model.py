@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tiny
 import torch
 from transformers import AutoModelForSequenceClassification
 
-import tiny
 from rewardkit.models import RewardModel
 from rewardkit.models.pooling import last_token
 from rewardkit.models.reward_model import token_budget_batches
@@ -24,19 +24,25 @@ def _padded(model: RewardModel, side: str) -> dict[str, torch.Tensor]:
     for s in sequences:
         fill = [pad] * (width - len(s))
         ids.append(fill + s if side == "left" else s + fill)
-        mask.append([0] * len(fill) + [1] * len(s) if side == "left" else [1] * len(s) + [0] * len(fill))
+        mask.append(
+            [0] * len(fill) + [1] * len(s) if side == "left" else [1] * len(s) + [0] * len(fill)
+        )
     return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
 
 
 @pytest.mark.parametrize("arch", ["llama", "qwen2"])
 @pytest.mark.parametrize("pad_is_eos", [False, True])
-def test_decoder_reward_is_the_last_real_token_with_any_padding(arch: str, pad_is_eos: bool) -> None:
+def test_decoder_reward_is_the_last_real_token_with_any_padding(
+    arch: str, pad_is_eos: bool
+) -> None:
     model = tiny.reward_model(arch, pad_is_eos=pad_is_eos).eval()
     with torch.no_grad():
-        alone = torch.tensor([
-            float(model(**model.collate([model.encode(p, r)]))[0])
-            for p, r in zip(PROMPTS, RESPONSES, strict=True)
-        ])
+        alone = torch.tensor(
+            [
+                float(model(**model.collate([model.encode(p, r)]))[0])
+                for p, r in zip(PROMPTS, RESPONSES, strict=True)
+            ]
+        )
         for side in ("left", "right"):
             batched = model(**_padded(model, side))
             assert torch.allclose(batched, alone, atol=1e-5), side
@@ -49,15 +55,21 @@ def test_last_token_pooling_reads_the_mask_not_the_pad_id() -> None:
 
 
 @pytest.mark.parametrize("arch", ["bert", "llama"])
-def test_saved_model_loads_in_plain_transformers_with_equal_scores(arch: str, tmp_path: Path) -> None:
+def test_saved_model_loads_in_plain_transformers_with_equal_scores(
+    arch: str, tmp_path: Path
+) -> None:
     model = tiny.reward_model(arch).eval()
     model.info.mean, model.info.std = 0.5, 2.0
     model.save(tmp_path / "m", card="# card")
-    assert not list((tmp_path / "m").glob("*.bin")) and (tmp_path / "m" / "model.safetensors").exists()
+    assert (
+        not list((tmp_path / "m").glob("*.bin")) and (tmp_path / "m" / "model.safetensors").exists()
+    )
     plain = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()
     inputs = model.collate([model.encode(PROMPTS[0], RESPONSES[0])])
     with torch.no_grad():
-        assert float(plain(**inputs).logits[0, 0]) == pytest.approx(float(model(**inputs)[0]), abs=1e-6)
+        assert float(plain(**inputs).logits[0, 0]) == pytest.approx(
+            float(model(**inputs)[0]), abs=1e-6
+        )
     loaded = RewardModel.load(tmp_path / "m")
     original = model.score(PROMPTS, RESPONSES)
     again = loaded.score(PROMPTS, RESPONSES)
@@ -72,13 +84,15 @@ def test_scores_do_not_depend_on_batching_and_long_inputs_are_flagged() -> None:
     assert result.raw[1] is None and result.normalized[2] is None
     big = tiny.reward_model("bert", max_length=512)
     assert big.score(PROMPTS, RESPONSES, batch_tokens=10).raw == pytest.approx(
-        big.score(PROMPTS, RESPONSES, batch_tokens=10_000).raw, abs=1e-6)
+        big.score(PROMPTS, RESPONSES, batch_tokens=10_000).raw, abs=1e-6
+    )
 
 
 def test_conversational_inputs_use_the_chat_template() -> None:
     model = tiny.reward_model("llama")
     model.tokenizer.chat_template = (
-        "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}")
+        "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
+    )
     prompt = (Message("user", "hi"),)
     ids = model.encode(prompt, (Message("assistant", "yo"),))
     assert model.tokenizer.decode(ids).replace(" ", "") == "<user>hi<assistant>yo"

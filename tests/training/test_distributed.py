@@ -16,9 +16,25 @@ from rewardkit.training import TrainConfig
 
 def _run(cfg: TrainConfig, path: Path, processes: int) -> dict[str, object]:
     path.write_text(yaml.safe_dump(asdict(cfg)))
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_machines", "1",
-              "--num_processes", str(processes), "--mixed_precision", "no",
-              "--dynamo_backend", "no", "-m", "rewardkit.cli", "train", "--config", str(path)]
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_machines",
+        "1",
+        "--num_processes",
+        str(processes),
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "rewardkit.cli",
+        "train",
+        "--config",
+        str(path),
+    ]
     if processes == 1:
         launch = [sys.executable, "-m", "rewardkit.cli", "train", "--config", str(path)]
     done = subprocess.run(launch, capture_output=True, text=True, timeout=600)
@@ -28,9 +44,19 @@ def _run(cfg: TrainConfig, path: Path, processes: int) -> dict[str, object]:
 
 def test_two_processes_match_one(tiny_llama_dir: Path, tmp_path: Path) -> None:
     def config(name: str) -> TrainConfig:
-        return TrainConfig(model=str(tiny_llama_dir), synthetic_pairs=200, batch_size=8, epochs=1,
-                           lr=3e-3, precision="fp32", output_dir=str(tmp_path / name),
-                           eval_every=0, save_every=0, threads=1, grad_accum=2)
+        return TrainConfig(
+            model=str(tiny_llama_dir),
+            synthetic_pairs=200,
+            batch_size=8,
+            epochs=1,
+            lr=3e-3,
+            precision="fp32",
+            output_dir=str(tmp_path / name),
+            eval_every=0,
+            save_every=0,
+            threads=1,
+            grad_accum=2,
+        )
 
     one = _run(config("one"), tmp_path / "one.yaml", 1)
     two = _run(config("two"), tmp_path / "two.yaml", 2)

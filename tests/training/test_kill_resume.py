@@ -25,9 +25,21 @@ KILLS = int(os.environ.get("REWARDKIT_KILLS", "20"))
 
 
 def _config(model_dir: Path, out: Path) -> TrainConfig:
-    return TrainConfig(model=str(model_dir), synthetic_pairs=400, batch_size=8, epochs=2, lr=3e-3,
-                       precision="fp32", output_dir=str(out), eval_every=0, save_every=1,
-                       keep_last=2, threads=1, resume=True)
+    return TrainConfig(
+        model=str(model_dir),
+        synthetic_pairs=400,
+        batch_size=8,
+        epochs=2,
+        lr=3e-3,
+        precision="fp32",
+        output_dir=str(out),
+        eval_every=0,
+        save_every=1,
+        keep_last=2,
+        threads=1,
+        resume=True,
+        disable_dropout=False,
+    )  # dropout on: the RNG states must be restored too
 
 
 def _steps_logged(out: Path) -> list[int]:
@@ -37,8 +49,9 @@ def _steps_logged(out: Path) -> list[int]:
     return [json.loads(line)["step"] for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_random_sigkills_then_resume_match_an_uninterrupted_run(tiny_bert_dir: Path,
-                                                                 tmp_path: Path) -> None:
+def test_random_sigkills_then_resume_match_an_uninterrupted_run(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
     reference = _config(tiny_bert_dir, tmp_path / "reference")
     train(reference)
 
@@ -70,11 +83,17 @@ def test_random_sigkills_then_resume_match_an_uninterrupted_run(tiny_bert_dir: P
     actual = load_file(out / "model" / "model.safetensors")
     assert max(float((expected[k] - actual[k]).abs().max()) for k in expected) == 0.0
     assert _steps_logged(out) == _steps_logged(tmp_path / "reference")  # no step lost or repeated
-    assert torch.equal(load_file(latest_checkpoint(out) / "rng.safetensors")["torch"],  # type: ignore[operator]
-                       load_file(latest_checkpoint(tmp_path / "reference") / "rng.safetensors")["torch"])  # type: ignore[operator]
+    last, reference_last = latest_checkpoint(out), latest_checkpoint(tmp_path / "reference")
+    assert last is not None and reference_last is not None
+    assert torch.equal(
+        load_file(last / "rng.safetensors")["torch"],
+        load_file(reference_last / "rng.safetensors")["torch"],
+    )
 
 
-def test_a_half_written_checkpoint_is_ignored_and_cleaned(tiny_llama_dir: Path, tmp_path: Path) -> None:
+def test_a_half_written_checkpoint_is_ignored_and_cleaned(
+    tiny_llama_dir: Path, tmp_path: Path
+) -> None:
     cfg = _config(tiny_llama_dir, tmp_path / "run")
     cfg.max_steps, cfg.save_every = 6, 3
     train(cfg)

@@ -11,16 +11,23 @@ from transformers import AutoModelForSequenceClassification
 
 from rewardkit.cli import main
 from rewardkit.models import RewardModel
-from rewardkit.training import LoraConfig, TrainConfig
-from rewardkit.training import loop
+from rewardkit.training import LoraConfig, TrainConfig, loop
 from rewardkit.training.checkpoint import save_checkpoint
 from rewardkit.training.loop import train
 
 
 def config(model_dir: Path, out: Path, **overrides: object) -> TrainConfig:
     base: dict[str, object] = dict(
-        model=str(model_dir), synthetic_pairs=240, batch_size=8, lr=3e-3, precision="fp32",
-        output_dir=str(out), eval_every=10, save_every=5, keep_last=2, threads=1,
+        model=str(model_dir),
+        synthetic_pairs=240,
+        batch_size=8,
+        lr=3e-3,
+        precision="fp32",
+        output_dir=str(out),
+        eval_every=10,
+        save_every=5,
+        keep_last=2,
+        threads=1,
     )
     return TrainConfig(**{**base, **overrides})  # type: ignore[arg-type]
 
@@ -49,10 +56,15 @@ def test_training_learns_and_leaves_a_complete_run(tiny_bert_dir: Path, tmp_path
 
 
 @pytest.mark.parametrize("arch", ["bert", "llama"])
-def test_resume_gives_the_uninterrupted_weights(arch: str, tiny_bert_dir: Path, tiny_llama_dir: Path,
-                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_gives_the_uninterrupted_weights(
+    arch: str,
+    tiny_bert_dir: Path,
+    tiny_llama_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     model_dir = tiny_bert_dir if arch == "bert" else tiny_llama_dir  # BERT has dropout: RNG matters
-    train(config(model_dir, tmp_path / "whole", epochs=2, save_every=0))
+    train(config(model_dir, tmp_path / "whole", epochs=2, save_every=0, disable_dropout=False))
 
     def crash_after_step_15(*args: Any, **kwargs: Any) -> Path:
         path = save_checkpoint(*args, **kwargs)
@@ -62,9 +74,9 @@ def test_resume_gives_the_uninterrupted_weights(arch: str, tiny_bert_dir: Path, 
 
     monkeypatch.setattr(loop, "save_checkpoint", crash_after_step_15)
     with pytest.raises(KeyboardInterrupt):  # mid-epoch (24 steps per epoch)
-        train(config(model_dir, tmp_path / "part", epochs=2))
+        train(config(model_dir, tmp_path / "part", epochs=2, disable_dropout=False))
     monkeypatch.undo()
-    train(config(model_dir, tmp_path / "part", epochs=2, resume=True))
+    train(config(model_dir, tmp_path / "part", epochs=2, resume=True, disable_dropout=False))
     a, b = final_weights(tmp_path / "whole"), final_weights(tmp_path / "part")
     assert a.keys() == b.keys()
     assert max(float((a[k] - b[k]).abs().max()) for k in a) == 0.0
@@ -79,24 +91,54 @@ def test_lora_trains_and_saves_the_head(tiny_llama_dir: Path, tmp_path: Path) ->
     head_after = trained.network.score.weight
     assert not torch.allclose(head_before, head_after)  # the head was trained and saved
     body_changed = [
-        k for k, v in trained.network.state_dict().items()
+        k
+        for k, v in trained.network.state_dict().items()
         if "layers" in k and not torch.equal(v, initial.network.state_dict()[k])
     ]
     assert body_changed  # LoRA deltas were merged into the saved weights
     assert not any("lora" in k for k in trained.network.state_dict())
 
 
-def test_train_and_score_from_the_command_line(tiny_bert_dir: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_and_score_from_the_command_line(
+    tiny_bert_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "cli"
-    assert main(["train", "--model", str(tiny_bert_dir), "--synthetic_pairs", "120",
-                 "--batch_size", "8", "--output_dir", str(out), "--precision", "fp32"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                str(tiny_bert_dir),
+                "--synthetic_pairs",
+                "120",
+                "--batch_size",
+                "8",
+                "--output_dir",
+                str(out),
+                "--precision",
+                "fp32",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "accuracy against the gold reward" in printed and "sample scores" in printed
     data = tmp_path / "pairs.jsonl"
     assert main(["data", "synth", "--n", "20", "--output", str(data)]) == 0
-    assert main(["score", str(data), "--model", str(out / "model"),
-                 "--output", str(tmp_path / "scores.jsonl")]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--data",
+                str(data),
+                "--model",
+                str(out / "model"),
+                "--output",
+                str(tmp_path / "scores.jsonl"),
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(x) for x in (tmp_path / "scores.jsonl").read_text().splitlines()]
     assert len(rows) == 20 and rows[0]["id"] == "synth-0-0"
     assert isinstance(rows[0]["chosen"]["raw"], float) and rows[0]["chosen"]["too_long"] is False

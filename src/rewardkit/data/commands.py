@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,6 @@ class InputConfig(ReadOptions):
     """A tokenizer (path, or 'minilm') to count tokens; needed for --max_length."""
     max_length: int | None = None
     """Flag items whose prompt + response is longer than this many tokens (never truncated)."""
-
-    def read_options(self) -> ReadOptions:
-        return ReadOptions(**{f.name: getattr(self, f.name) for f in fields(ReadOptions)})
 
     def stream(self, count_tokens: TokenCounter | None = None) -> RecordStream:
         if not self.paths:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,10 @@ class ReadOptions:
     """Largest JSONL line accepted, in bytes."""
     check_duplicates: bool = True
     """Report repeated items and pairs seen both ways."""
+
+    def read_options(self) -> ReadOptions:
+        """Just the reading options of a command config that extends these."""
+        return ReadOptions(**{f.name: getattr(self, f.name) for f in fields(ReadOptions)})
 
 
 class RecordStream(Iterable[Record]):

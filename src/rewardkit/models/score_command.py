@@ -8,20 +8,22 @@ an input over the model's length limit gets ``null`` and ``too_long: true``, nev
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewardkit.data.commands import InputConfig
+from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, Ranking, Rating, Record, Text
 
 
 @dataclass
-class ScoreConfig(InputConfig):
+class ScoreConfig(ReadOptions):
     model: str = ""
     """A model directory written by `rewardkit train`."""
+    data: list[str] = field(default_factory=list)
+    """Files to score (any format `rewardkit data formats` lists)."""
     output: str = "scores.jsonl"
     """Where the scores go (JSONL, one row per input record, in input order)."""
     batch_tokens: int = 16384
@@ -41,20 +43,37 @@ def _responses(record: Record) -> tuple[Text, list[tuple[str, Text]]]:
 def score_file(cfg: ScoreConfig) -> int:
     if not cfg.model:
         raise ValueError("--model is required")
+    if not cfg.data:
+        raise ValueError("--data is required")
     model = RewardModel.load(cfg.model)
-    records = list(cfg.stream())
-    slots = [(i, name, prompt, text) for i, record in enumerate(records)
-             for prompt, items in [_responses(record)] for name, text in items]
-    result = model.score([s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens,
-                         progress=True)
+    records = list(RecordStream(cfg.data, cfg.read_options()))
+    slots = [
+        (i, name, prompt, text)
+        for i, record in enumerate(records)
+        for prompt, items in [_responses(record)]
+        for name, text in items
+    ]
+    result = model.score(
+        [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, progress=True
+    )
     rows: list[dict[str, Any]] = [{"id": getattr(r, "id", None)} for r in records]
     for k, (i, name, _, _) in enumerate(slots):
-        rows[i][name] = {"raw": result.raw[k], "normalized": result.normalized[k],
-                         "tokens": result.lengths[k], "too_long": result.too_long[k]}
+        rows[i][name] = {
+            "raw": result.raw[k],
+            "normalized": result.normalized[k],
+            "tokens": result.lengths[k],
+            "too_long": result.too_long[k],
+        }
     with atomic_path(Path(cfg.output)) as tmp, open(tmp, "w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row) + "\n")
     flagged = sum(result.too_long)
-    print(f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}"
-          + (f" ({flagged} over {model.info.max_length} tokens: not scored, flagged)" if flagged else ""))
+    print(
+        f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}"
+        + (
+            f" ({flagged} over {model.info.max_length} tokens: not scored, flagged)"
+            if flagged
+            else ""
+        )
+    )
     return len(slots)

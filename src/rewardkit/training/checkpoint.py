@@ -77,7 +77,9 @@ def save_checkpoint(
     final = root / f"{PREFIX}{step:08d}"
     tmp = root / f"{TMP_PREFIX}{step:08d}-{os.getpid()}"
     tmp.mkdir()
-    save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, tmp / "model.safetensors")
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in weights.items()}, tmp / "model.safetensors"
+    )
     opt_tensors, opt_plain = _optimizer_split(optimizer.state_dict())
     save_file(opt_tensors, tmp / "optimizer.safetensors")
     save_file(_torch_rng(), tmp / "rng.safetensors")
@@ -133,5 +135,5 @@ def _python_rng() -> list[Any]:
 
 
 def _numpy_rng() -> list[Any]:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()  # type: ignore[misc]
-    return [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+    kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    return [kind, np.asarray(keys).tolist(), int(pos), int(has_gauss), float(cached)]

@@ -76,6 +76,8 @@ class TrainConfig:
     """Seeds weights of the head, dropout and the data order."""
     log_with: list[str] = field(default_factory=list)
     """accelerate trackers to log to as well (tensorboard, wandb, ...)."""
+    disable_dropout: bool = True
+    """Turn dropout off (as TRL does): it makes r_c - r_r noisy for no gain in reward models."""
     lora: LoraConfig = field(default_factory=LoraConfig)
     """Parameter-efficient fine-tuning; the head is always trained and saved."""
     threads: int | None = None

@@ -27,6 +27,7 @@ from rewardkit.training.evaluate import PairMetrics, evaluate_pairs, reward_stat
 from rewardkit.training.pairs import collate_pairs, encode_pairs, epoch_batches, shard
 from rewardkit.training.setup import (
     add_lora,
+    disable_dropout,
     make_accelerator,
     make_optimizer,
     make_scheduler,
@@ -54,24 +55,33 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     # Data: read (or generate), hold out prompts, encode; over-long pairs are counted, not cut.
     sources = load_sources(cfg)
     torch.manual_seed(cfg.seed)
-    model = model or RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length)
+    if model is None:
+        model = RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length)
     model.info.max_length = cfg.max_length
+    if cfg.disable_dropout:
+        disable_dropout(model)
     add_lora(model, cfg.lora)
     train_set = encode_pairs(model, sources.train, cfg.max_length)
     eval_set = encode_pairs(model, sources.eval, cfg.max_length)
     sources.provenance["too_long"] = {"train": train_set.too_long, "eval": eval_set.too_long}
-    say(f"pairs: {len(train_set.pairs)} train, {len(eval_set.pairs)} eval "
+    say(
+        f"pairs: {len(train_set.pairs)} train, {len(eval_set.pairs)} eval "
         f"(over {cfg.max_length} tokens and left out: {train_set.too_long} train, "
-        f"{eval_set.too_long} eval)")
+        f"{eval_set.too_long} eval)"
+    )
 
     # Steps: full global batches only; each process takes batch_size / processes pairs of each.
     world, rank = accelerator.num_processes, accelerator.process_index
     if cfg.batch_size % (world * cfg.grad_accum):
-        raise ValueError(f"batch_size {cfg.batch_size} must divide into {world} processes x "
-                         f"{cfg.grad_accum} accumulation steps")
+        raise ValueError(
+            f"batch_size {cfg.batch_size} must divide into {world} processes x "
+            f"{cfg.grad_accum} accumulation steps"
+        )
     steps_per_epoch = len(train_set.pairs) // cfg.batch_size
     if steps_per_epoch == 0:
-        raise ValueError(f"{len(train_set.pairs)} training pairs cannot fill a batch of {cfg.batch_size}")
+        raise ValueError(
+            f"{len(train_set.pairs)} training pairs cannot fill a batch of {cfg.batch_size}"
+        )
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total_steps = min(total_steps, cfg.max_steps)
@@ -87,18 +97,27 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         weights, state = load_checkpoint(checkpoint, optimizer.optimizer, scheduler)
         unwrapped.load_state_dict(weights, strict=False)
         start = state["step"]
-        say(f"resumed from {checkpoint} at step {start} (epoch {state['epoch']}, "
-            f"batch {state['batch_in_epoch']})")
+        say(
+            f"resumed from {checkpoint} at step {start} (epoch {state['epoch']}, "
+            f"batch {state['batch_in_epoch']})"
+        )
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
         _trim_metrics(out / "metrics.jsonl", start)
-    accelerator.init_trackers("rewardkit", config={k: v for k, v in asdict(cfg).items()
-                                                   if isinstance(v, (int, float, str, bool))})
+    accelerator.init_trackers(
+        "rewardkit",
+        config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))},
+    )
 
     network.train()
-    bar = tqdm(total=total_steps, initial=start, desc="training", unit=" steps",
-               disable=not accelerator.is_main_process)
+    bar = tqdm(
+        total=total_steps,
+        initial=start,
+        desc="training",
+        unit=" steps",
+        disable=not accelerator.is_main_process,
+    )
     batches: list[list[int]] = []
     for step in range(start, total_steps):
         epoch, index = divmod(step, steps_per_epoch)
@@ -108,11 +127,14 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         for micro in shard(batches[index], rank, world, cfg.grad_accum):
             with accelerator.accumulate(network):
                 inputs = collate_pairs(unwrapped, [train_set.pairs[i] for i in micro])
-                rewards = network(inputs["input_ids"].to(accelerator.device),
-                                  inputs["attention_mask"].to(accelerator.device)).float()
+                rewards = network(
+                    inputs["input_ids"].to(accelerator.device),
+                    inputs["attention_mask"].to(accelerator.device),
+                ).float()
                 chosen, rejected = rewards.chunk(2)
                 loss = pairwise_loss(
-                    chosen, rejected,
+                    chosen,
+                    rejected,
                     margin=inputs["margin"].to(chosen.device) if cfg.use_margin else None,
                     p_chosen=inputs["p_chosen"].to(chosen.device) if cfg.labels == "soft" else None,
                     center_weight=cfg.center_weight,
@@ -126,8 +148,12 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
             correct += int((chosen > rejected).sum())
         scheduler.step()
         done = step + 1
-        metrics = {"train/loss": sum(losses) / len(losses), "train/accuracy": correct / (
-            cfg.batch_size // world), "lr": scheduler.get_last_lr()[0], "epoch": epoch}
+        metrics = {
+            "train/loss": sum(losses) / len(losses),
+            "train/accuracy": correct / (cfg.batch_size // world),
+            "lr": scheduler.get_last_lr()[0],
+            "epoch": epoch,
+        }
         if done == total_steps or (cfg.eval_every and done % cfg.eval_every == 0):
             metrics.update(evaluate_pairs(unwrapped, eval_set.pairs).prefixed("eval/"))
         _log(accelerator, out, done, metrics)
@@ -135,9 +161,19 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         bar.set_postfix(loss=f"{metrics['train/loss']:.3f}")
         if done == total_steps or (cfg.save_every and done % cfg.save_every == 0):
             if accelerator.is_main_process:
-                save_checkpoint(out, done, trainable_weights(unwrapped), optimizer.optimizer,
-                                scheduler, {"epoch": epoch, "batch_in_epoch": index + 1,
-                                            "steps_per_epoch": steps_per_epoch}, cfg.keep_last)
+                save_checkpoint(
+                    out,
+                    done,
+                    trainable_weights(unwrapped),
+                    optimizer.optimizer,
+                    scheduler,
+                    {
+                        "epoch": epoch,
+                        "batch_in_epoch": index + 1,
+                        "steps_per_epoch": steps_per_epoch,
+                    },
+                    cfg.keep_last,
+                )
             accelerator.wait_for_everyone()
     bar.close()
 
@@ -168,6 +204,9 @@ def _trim_metrics(path: Path, step: int) -> None:
     """After a resume, drop lines the killed run logged past its last checkpoint."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]
+    keep = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
     path.write_text("".join(line + "\n" for line in keep))

@@ -71,9 +71,7 @@ def shard(batch: list[int], rank: int, world: int, micro_batches: int) -> list[l
     return [mine[i * size : (i + 1) * size] for i in range(micro_batches)]
 
 
-def collate_pairs(
-    model: RewardModel, pairs: Sequence[EncodedPair]
-) -> dict[str, torch.Tensor]:
+def collate_pairs(model: RewardModel, pairs: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
     """Chosen sequences first, then rejected, padded to the longest of the lot."""
     inputs = model.collate([p.chosen for p in pairs] + [p.rejected for p in pairs])
     inputs["margin"] = torch.tensor([p.margin for p in pairs])

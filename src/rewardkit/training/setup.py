@@ -54,10 +54,20 @@ def add_lora(model: RewardModel, lora: LoraConfig) -> None:
     head_name = "score" if hasattr(model.network, "score") else "classifier"
     extra = ["pooler"] if model.info.pooling == "cls" and hasattr(model.body(), "pooler") else []
     config = PeftLoraConfig(
-        task_type="SEQ_CLS", r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-        target_modules=lora.target_modules, modules_to_save=[head_name, *extra],
+        task_type="SEQ_CLS",
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        modules_to_save=[head_name, *extra],
     )
     model.network = get_peft_model(model.network, config)
+
+
+def disable_dropout(model: RewardModel) -> None:
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
 
 
 def trainable_weights(model: RewardModel) -> dict[str, torch.Tensor]:
@@ -72,19 +82,30 @@ def make_optimizer(model: RewardModel, cfg: TrainConfig) -> torch.optim.Optimize
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int) -> Any:
     from transformers import get_scheduler
 
-    name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[cfg.schedule]
-    return get_scheduler(name, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
-                         num_training_steps=total_steps)
+    name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[
+        cfg.schedule
+    ]
+    return get_scheduler(
+        name,
+        optimizer,
+        num_warmup_steps=int(cfg.warmup_ratio * total_steps),
+        num_training_steps=total_steps,
+    )
 
 
 def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
-    metrics = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
-                        for k, v in info.metrics.items())
+    metrics = "\n".join(
+        f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+        for k, v in info.metrics.items()
+    )
     return f"""# Reward model trained with rewardkit
 
 A scalar reward model: backbone `{info.backbone}`, pooling `{info.pooling}`, inputs up to
-{info.max_length} tokens ({'prompt + response + end of sequence' if info.input_style == 'concat'
-else 'sentence-pair encoding of prompt and response'}).
+{info.max_length} tokens ({
+        "prompt + response + end of sequence"
+        if info.input_style == "concat"
+        else "sentence-pair encoding of prompt and response"
+    }).
 
 ## Use
 
@@ -99,7 +120,7 @@ Normalised score = (raw - {info.mean:.4f}) / {info.std:.4f}, measured on the tra
 
 ## Training
 
-loss: Bradley-Terry ({cfg.labels} labels{', margins' if cfg.use_margin else ''}), lr {cfg.lr},
+loss: Bradley-Terry ({cfg.labels} labels{", margins" if cfg.use_margin else ""}), lr {cfg.lr},
 batch {cfg.batch_size} pairs, {cfg.epochs} epoch(s), seed {cfg.seed}, LoRA rank {cfg.lora.r}.
 
 Data:
