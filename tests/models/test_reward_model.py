@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import tiny
 import torch
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from rewardkit.models import RewardModel
 from rewardkit.models.pooling import last_token
@@ -65,11 +65,16 @@ def test_saved_model_loads_in_plain_transformers_with_equal_scores(
         not list((tmp_path / "m").glob("*.bin")) and (tmp_path / "m" / "model.safetensors").exists()
     )
     plain = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()
-    inputs = model.collate([model.encode(PROMPTS[0], RESPONSES[0])])
+    plain_tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
+    if arch == "bert":  # what a plain transformers user writes for an encoder
+        inputs = plain_tokenizer(PROMPTS[0], RESPONSES[0], return_tensors="pt")
+    else:  # prompt + response, ending in the end-of-sequence token
+        ids = plain_tokenizer(PROMPTS[0] + RESPONSES[0])["input_ids"]
+        eos = plain_tokenizer.eos_token_id
+        inputs = {"input_ids": torch.tensor([ids if ids[-1] == eos else [*ids, eos]])}
+    ours = model.score(PROMPTS[:1], RESPONSES[:1]).raw[0]
     with torch.no_grad():
-        assert float(plain(**inputs).logits[0, 0]) == pytest.approx(
-            float(model(**inputs)[0]), abs=1e-6
-        )
+        assert float(plain(**inputs).logits[0, 0]) == pytest.approx(ours, abs=1e-6)
     loaded = RewardModel.load(tmp_path / "m")
     original = model.score(PROMPTS, RESPONSES)
     again = loaded.score(PROMPTS, RESPONSES)
@@ -101,3 +106,21 @@ def test_conversational_inputs_use_the_chat_template() -> None:
 def test_token_budget_batches() -> None:
     lengths = [1, 2, 3, 10]
     assert token_budget_batches([0, 1, 2, 3], lengths, 6) == [[0, 1], [2], [3]]
+
+
+def test_mean_pooling_for_encoders_round_trips(tmp_path: Path) -> None:
+    model = tiny.reward_model("bert", pooling="mean").eval()
+    inputs = model.collate(
+        [model.encode(PROMPTS[0], RESPONSES[0]), model.encode(PROMPTS[1], RESPONSES[1])]
+    )
+    with torch.no_grad():
+        hidden = model.body()(**inputs).last_hidden_state
+        mask = inputs["attention_mask"].unsqueeze(-1).float()
+        expected = model.head()((hidden * mask).sum(1) / mask.sum(1)).squeeze(-1)
+        assert torch.allclose(model(**inputs), expected)
+    model.save(tmp_path / "m")
+    loaded = RewardModel.load(tmp_path / "m")
+    assert loaded.info.pooling == "mean"
+    assert loaded.score(PROMPTS, RESPONSES).raw == pytest.approx(
+        model.score(PROMPTS, RESPONSES).raw, abs=1e-6
+    )

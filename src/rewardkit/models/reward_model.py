@@ -171,12 +171,14 @@ class RewardModel(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         position_ids: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Rewards, shape (B,)."""
+        optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
+        kwargs = {k: v for k, v in optional.items() if v is not None}
         if self.info.pooling == "cls":
-            out = self.network(input_ids=input_ids, attention_mask=attention_mask)
+            out = self.network(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
             return out.logits.squeeze(-1)  # type: ignore[no-any-return]
-        kwargs = {} if position_ids is None else {"position_ids": position_ids}
         hidden = self.body()(
             input_ids=input_ids, attention_mask=attention_mask, **kwargs
         ).last_hidden_state
@@ -188,8 +190,15 @@ class RewardModel(nn.Module):
     def encode(self, prompt: Text, response: Text) -> list[int]:
         return encode(self.tokenizer, self.info.input_style, prompt, response)  # type: ignore[arg-type]
 
+    @property
+    def uses_token_types(self) -> bool:
+        """Sentence-pair encoders that embed segments (BERT) get the response marked as segment 1,
+        exactly as ``tokenizer(prompt, response)`` does for a plain transformers user."""
+        config = self._transformers_model().config
+        return self.info.input_style == "pair" and getattr(config, "type_vocab_size", 0) > 1
+
     def collate(self, sequences: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
-        """Right-padded ids and the attention mask for a list of token id lists."""
+        """Right-padded ids and the attention mask (and segment ids) for token id lists."""
         width = max(len(s) for s in sequences)
         pad = self.tokenizer.pad_token_id or 0
         ids = torch.full((len(sequences), width), pad, dtype=torch.long)
@@ -197,7 +206,16 @@ class RewardModel(nn.Module):
         for row, seq in enumerate(sequences):
             ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
             mask[row, : len(seq)] = 1
-        return {"input_ids": ids, "attention_mask": mask}
+        batch = {"input_ids": ids, "attention_mask": mask}
+        if self.uses_token_types:
+            batch["token_type_ids"] = self._segments(ids, mask)
+        return batch
+
+    def _segments(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """0 up to and including the first separator, 1 after it (on real tokens only)."""
+        is_sep = (ids == self.tokenizer.sep_token_id).long()
+        after_first_sep = (is_sep.cumsum(dim=1) - is_sep) > 0
+        return (after_first_sep.long() * mask).to(torch.long)
 
     def normalize(self, raw: float) -> float:
         return (raw - self.info.mean) / self.info.std

@@ -127,16 +127,16 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         for micro in shard(batches[index], rank, world, cfg.grad_accum):
             with accelerator.accumulate(network):
                 inputs = collate_pairs(unwrapped, [train_set.pairs[i] for i in micro])
+                margin, p_chosen = inputs.pop("margin"), inputs.pop("p_chosen")
                 rewards = network(
-                    inputs["input_ids"].to(accelerator.device),
-                    inputs["attention_mask"].to(accelerator.device),
+                    **{k: v.to(accelerator.device) for k, v in inputs.items()}
                 ).float()
                 chosen, rejected = rewards.chunk(2)
                 loss = pairwise_loss(
                     chosen,
                     rejected,
-                    margin=inputs["margin"].to(chosen.device) if cfg.use_margin else None,
-                    p_chosen=inputs["p_chosen"].to(chosen.device) if cfg.labels == "soft" else None,
+                    margin=margin.to(chosen.device) if cfg.use_margin else None,
+                    p_chosen=p_chosen.to(chosen.device) if cfg.labels == "soft" else None,
                     center_weight=cfg.center_weight,
                 )
                 accelerator.backward(loss)
