@@ -215,7 +215,8 @@ class RewardModel(nn.Module):
         """0 up to and including the first separator, 1 after it (on real tokens only)."""
         is_sep = (ids == self.tokenizer.sep_token_id).long()
         after_first_sep = (is_sep.cumsum(dim=1) - is_sep) > 0
-        return (after_first_sep.long() * mask).to(torch.long)
+        segments: torch.Tensor = after_first_sep.long() * mask
+        return segments
 
     def normalize(self, raw: float) -> float:
         return (raw - self.info.mean) / self.info.std

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.training.config import TrainConfig
 from rewardkit.training.loop import TrainResult, train
-from rewardkit.training.sources import load_sources
 
 
 def run_train(cfg: TrainConfig) -> TrainResult:
@@ -25,13 +24,13 @@ def run_train(cfg: TrainConfig) -> TrainResult:
             )
         print(line)
     print(f"model: {result.model_dir}  (rewardkit score --model {result.model_dir} --data FILE)")
-    _show_samples(result, cfg)
+    _show_samples(result)
     return result
 
 
-def _show_samples(result: TrainResult, cfg: TrainConfig, n: int = 3) -> None:
+def _show_samples(result: TrainResult, n: int = 3) -> None:
     model = RewardModel.load(result.model_dir)
-    pairs = load_sources(cfg).eval[:n]
+    pairs = result.eval_pairs[:n]
     n = len(pairs)
     scores = model.score(
         [p.prompt for p in pairs] * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs]

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from rewardkit.losses import pairwise_loss
 from rewardkit.models.reward_model import RewardModel
+from rewardkit.records import Pair
 from rewardkit.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
 from rewardkit.training.evaluate import PairMetrics, evaluate_pairs, reward_statistics
@@ -43,6 +44,7 @@ class TrainResult:
     steps: int
     eval: PairMetrics
     provenance: dict[str, Any]
+    eval_pairs: list[Pair]
 
 
 def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
@@ -189,7 +191,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         (out / "metrics.json").write_text(json.dumps(unwrapped.info.metrics, indent=1))
     accelerator.wait_for_everyone()
     accelerator.end_training()
-    return TrainResult(model_dir, total_steps, final, sources.provenance)
+    return TrainResult(model_dir, total_steps, final, sources.provenance, sources.eval)
 
 
 def _log(accelerator: Any, out: Path, step: int, metrics: dict[str, float]) -> None:
