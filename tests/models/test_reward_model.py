@@ -68,10 +68,10 @@ def test_saved_model_loads_in_plain_transformers_with_equal_scores(
     plain_tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
     if arch == "bert":  # what a plain transformers user writes for an encoder
         inputs = plain_tokenizer(PROMPTS[0], RESPONSES[0], return_tensors="pt")
-    else:  # prompt + response, ending in the end-of-sequence token
-        ids = plain_tokenizer(PROMPTS[0] + RESPONSES[0])["input_ids"]
-        eos = plain_tokenizer.eos_token_id
-        inputs = {"input_ids": torch.tensor([ids if ids[-1] == eos else [*ids, eos]])}
+    else:  # prompt tokens, response tokens, end of sequence
+        ids = plain_tokenizer(PROMPTS[0])["input_ids"]
+        ids += plain_tokenizer(RESPONSES[0], add_special_tokens=False)["input_ids"]
+        inputs = {"input_ids": torch.tensor([[*ids, plain_tokenizer.eos_token_id]])}
     ours = model.score(PROMPTS[:1], RESPONSES[:1]).raw[0]
     with torch.no_grad():
         assert float(plain(**inputs).logits[0, 0]) == pytest.approx(ours, abs=1e-6)

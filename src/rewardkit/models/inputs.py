@@ -1,15 +1,19 @@
 """How a (prompt, response) becomes the token ids a reward model reads.
 
-- Encoders (BERT-like, no chat template): the tokenizer's sentence-pair encoding,
-  ``[CLS] prompt [SEP] response [SEP]``, so the model sees where the response starts.
-- Decoders: conversational data goes through the tokenizer's chat template; plain text is
-  prompt + response, then an end-of-sequence token, whose position the reward is read at.
+- Encoders (BERT-like): the tokenizer's sentence-pair encoding, ``[CLS] prompt [SEP] response
+  [SEP]``, so the model sees where the response starts (and, for BERT, segment ids mark it).
+- Decoders: the prompt's tokens, then the response's tokens, then an end-of-sequence token, at
+  which the reward is read. Prompt and response are tokenized apart, so the prompt is an exact
+  token prefix that chosen and rejected share (and can be encoded once). Conversational data
+  goes through the tokenizer's chat template; the prompt part is the templated prompt with the
+  generation prompt, when the full conversation starts with it.
 
 Nothing is ever truncated here: callers compare the length with their limit and report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from rewardkit.records import Text, render_text, text_to_json
@@ -17,22 +21,46 @@ from rewardkit.records import Text, render_text, text_to_json
 InputStyle = Literal["pair", "concat"]
 
 
-def encode(tokenizer: Any, style: InputStyle, prompt: Text, response: Text) -> list[int]:
+@dataclass(frozen=True)
+class Encoded:
+    prompt: list[int]
+    """The shared prefix: for decoders, the prompt's tokens; empty when nothing can be shared."""
+    response: list[int]
+    """The rest of the sequence."""
+
+    @property
+    def ids(self) -> list[int]:
+        return self.prompt + self.response
+
+
+def encode(tokenizer: Any, style: InputStyle, prompt: Text, response: Text) -> Encoded:
     if style == "pair":
         ids = tokenizer(
             render_text(prompt), render_text(response), truncation=False, verbose=False
         )["input_ids"]
-        return list(ids)
+        return Encoded([], list(ids))
     if not isinstance(prompt, str) and not isinstance(response, str) and tokenizer.chat_template:
-        messages = text_to_json(prompt) + text_to_json(response)  # type: ignore[operator]
-        ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=False)
-        return list(ids)
-    ids = list(
-        tokenizer(render_text(prompt) + render_text(response), truncation=False, verbose=False)[
+        return _chat(tokenizer, prompt, response)
+    head = list(tokenizer(render_text(prompt), truncation=False, verbose=False)["input_ids"])
+    tail = list(
+        tokenizer(render_text(response), add_special_tokens=False, truncation=False, verbose=False)[
             "input_ids"
         ]
     )
     eos = tokenizer.eos_token_id
-    if eos is not None and (not ids or ids[-1] != eos):
-        ids.append(eos)
-    return ids
+    if eos is not None and (not tail or tail[-1] != eos):
+        tail.append(eos)
+    return Encoded(head, tail)
+
+
+def _chat(tokenizer: Any, prompt: Text, response: Text) -> Encoded:
+    messages = text_to_json(prompt) + text_to_json(response)  # type: ignore[operator]
+    full = list(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=False))
+    head = list(
+        tokenizer.apply_chat_template(
+            text_to_json(prompt), tokenize=True, return_dict=False, add_generation_prompt=True
+        )
+    )
+    if full[: len(head)] == head and len(head) < len(full):
+        return Encoded(head, full[len(head) :])
+    return Encoded([], full)

@@ -25,7 +25,7 @@ from torch import nn
 
 from rewardkit import __version__
 from rewardkit.models.backbones import resolve_backbone
-from rewardkit.models.inputs import InputStyle, encode
+from rewardkit.models.inputs import Encoded, InputStyle, encode
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.records import Text
 from rewardkit.scoring import Scorer
@@ -172,10 +172,19 @@ class RewardModel(nn.Module):
         attention_mask: torch.Tensor,
         position_ids: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
+        read_rows: torch.Tensor | None = None,
+        read_starts: torch.Tensor | None = None,
+        read_ends: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Rewards, shape (B,)."""
+        """Rewards, shape (B,): one per row of a padded batch, or one per read span of a packed
+        batch (``packing.pack``: a 4D attention mask and ``read_*`` spans)."""
         optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
         kwargs = {k: v for k, v in optional.items() if v is not None}
+        if read_rows is not None and read_starts is not None and read_ends is not None:
+            hidden = self.body()(
+                input_ids=input_ids, attention_mask=attention_mask, **kwargs
+            ).last_hidden_state
+            return self._read_spans(hidden, read_rows, read_starts, read_ends)
         if self.info.pooling == "cls":
             out = self.network(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
             return out.logits.squeeze(-1)  # type: ignore[no-any-return]
@@ -185,10 +194,42 @@ class RewardModel(nn.Module):
         pool = last_token if self.info.pooling == "last" else mean_tokens
         return self.head()(pool(hidden, attention_mask)).squeeze(-1)  # type: ignore[no-any-return]
 
+    @property
+    def supports_packing(self) -> bool:
+        """Packed rows need the reward read from spans: last token, mean, or a BERT-style
+        first-token pooler and linear classifier; other encoder heads use padded batches."""
+        if self.info.pooling in ("last", "mean"):
+            return True
+        return hasattr(self.body(), "pooler") and isinstance(self.head(), nn.Linear)
+
+    def _read_spans(
+        self, hidden: torch.Tensor, rows: torch.Tensor, starts: torch.Tensor, ends: torch.Tensor
+    ) -> torch.Tensor:
+        if self.info.pooling == "last":
+            vectors = hidden[rows, ends - 1]
+        elif self.info.pooling == "mean":
+            vectors = torch.stack(
+                [
+                    hidden[r, s:e].mean(dim=0)
+                    for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
+                ]
+            )
+        else:  # the encoder's own pooler on each sequence's first token, as its head does
+            pooler: nn.Module = self.body().pooler  # type: ignore[assignment]
+            vectors = pooler(hidden[rows, starts].unsqueeze(1))
+            dropout = getattr(self._transformers_model(), "dropout", None)
+            if isinstance(dropout, nn.Module):
+                vectors = dropout(vectors)
+        return self.head()(vectors).squeeze(-1)  # type: ignore[no-any-return]
+
     # ---- inputs and scoring -----------------------------------------------------------------
 
-    def encode(self, prompt: Text, response: Text) -> list[int]:
+    def encode_parts(self, prompt: Text, response: Text) -> Encoded:
+        """The shared prompt prefix (decoders) and the rest, as token ids."""
         return encode(self.tokenizer, self.info.input_style, prompt, response)  # type: ignore[arg-type]
+
+    def encode(self, prompt: Text, response: Text) -> list[int]:
+        return self.encode_parts(prompt, response).ids
 
     @property
     def uses_token_types(self) -> bool:

@@ -76,6 +76,9 @@ class TrainConfig:
     """Seeds weights of the head, dropout and the data order."""
     log_with: list[str] = field(default_factory=list)
     """accelerate trackers to log to as well (tensorboard, wandb, ...)."""
+    packing: bool = True
+    """Padding-free batches (and, for decoders, each prompt encoded once for both responses);
+    the same rewards and gradients as padded batches, with less compute."""
     disable_dropout: bool = True
     """Turn dropout off (as TRL does): it makes r_c - r_r noisy for no gain in reward models."""
     lora: LoraConfig = field(default_factory=LoraConfig)

@@ -34,7 +34,7 @@ class PairMetrics:
 def pair_rewards(
     model: RewardModel, pairs: Sequence[EncodedPair], batch_tokens: int = 16384
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    sequences = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     rewards = torch.empty(len(sequences))
     was_training = model.training

@@ -25,7 +25,14 @@ from rewardkit.records import Pair
 from rewardkit.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
 from rewardkit.training.evaluate import PairMetrics, evaluate_pairs, reward_statistics
-from rewardkit.training.pairs import collate_pairs, encode_pairs, epoch_batches, shard
+from rewardkit.training.pairs import (
+    EncodedPair,
+    collate_pairs,
+    encode_pairs,
+    epoch_batches,
+    pack_pairs,
+    shard,
+)
 from rewardkit.training.setup import (
     add_lora,
     disable_dropout,
@@ -112,6 +119,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))},
     )
 
+    batcher = pack_pairs if cfg.packing and unwrapped.supports_packing else collate_pairs
     network.train()
     bar = tqdm(
         total=total_steps,
@@ -125,11 +133,11 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         epoch, index = divmod(step, steps_per_epoch)
         if index == 0 or not batches:
             batches = epoch_batches(len(train_set.pairs), cfg.batch_size, cfg.seed, epoch)
-        losses, correct = [], 0
+        losses, correct, real_tokens, processed_tokens = [], 0, 0, 0
         for micro in shard(batches[index], rank, world, cfg.grad_accum):
             with accelerator.accumulate(network):
-                inputs = collate_pairs(unwrapped, [train_set.pairs[i] for i in micro])
-                margin, p_chosen = inputs.pop("margin"), inputs.pop("p_chosen")
+                chunk = [train_set.pairs[i] for i in micro]
+                inputs, stats = batcher(unwrapped, chunk)
                 rewards = network(
                     **{k: v.to(accelerator.device) for k, v in inputs.items()}
                 ).float()
@@ -137,8 +145,8 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
                 loss = pairwise_loss(
                     chosen,
                     rejected,
-                    margin=margin.to(chosen.device) if cfg.use_margin else None,
-                    p_chosen=p_chosen.to(chosen.device) if cfg.labels == "soft" else None,
+                    margin=_column(chunk, "margin", chosen) if cfg.use_margin else None,
+                    p_chosen=_column(chunk, "p_chosen", chosen) if cfg.labels == "soft" else None,
                     center_weight=cfg.center_weight,
                 )
                 accelerator.backward(loss)
@@ -148,12 +156,16 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
                 optimizer.zero_grad()
             losses.append(loss.item())
             correct += int((chosen > rejected).sum())
+            real_tokens += stats.real_tokens
+            processed_tokens += stats.processed_tokens
         scheduler.step()
         done = step + 1
         metrics = {
             "train/loss": sum(losses) / len(losses),
             "train/accuracy": correct / (cfg.batch_size // world),
             "lr": scheduler.get_last_lr()[0],
+            "train/tokens": real_tokens,
+            "train/padding": 1 - real_tokens / processed_tokens if processed_tokens else 0.0,
             "epoch": epoch,
         }
         if done == total_steps or (cfg.eval_every and done % cfg.eval_every == 0):
@@ -192,6 +204,10 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return TrainResult(model_dir, total_steps, final, sources.provenance, sources.eval)
+
+
+def _column(pairs: list[EncodedPair], name: str, like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor([getattr(p, name) for p in pairs], device=like.device)
 
 
 def _log(accelerator: Any, out: Path, step: int, metrics: dict[str, float]) -> None:

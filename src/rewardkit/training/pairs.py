@@ -12,18 +12,30 @@ from dataclasses import dataclass
 
 import torch
 
+from rewardkit.models.packing import PackStats, Unit, pack
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair
 
 
 @dataclass(frozen=True)
 class EncodedPair:
+    prompt: list[int]
+    """Token prefix both sides share (decoders); empty for encoders."""
     chosen: list[int]
+    """The chosen side's tokens after the prompt."""
     rejected: list[int]
     margin: float
     p_chosen: float
     gold_prefers_chosen: bool | None
     """From the synthetic world (or any data that records it): lets evaluation use the gold."""
+
+    @property
+    def chosen_ids(self) -> list[int]:
+        return self.prompt + self.chosen
+
+    @property
+    def rejected_ids(self) -> list[int]:
+        return self.prompt + self.rejected
 
 
 @dataclass
@@ -37,17 +49,19 @@ class EncodedPairs:
 def encode_pairs(model: RewardModel, pairs: Sequence[Pair], max_length: int) -> EncodedPairs:
     encoded, too_long, lengths = [], 0, Counter[int]()
     for pair in pairs:
-        chosen = model.encode(pair.prompt, pair.chosen)
-        rejected = model.encode(pair.prompt, pair.rejected)
-        if max(len(chosen), len(rejected)) > max_length:
+        chosen = model.encode_parts(pair.prompt, pair.chosen)
+        rejected = model.encode_parts(pair.prompt, pair.rejected)
+        if max(len(chosen.ids), len(rejected.ids)) > max_length:
             too_long += 1
             continue
-        lengths.update([len(chosen), len(rejected)])
+        lengths.update([len(chosen.ids), len(rejected.ids)])
         gold = pair.metadata.get("gold_prefers_chosen")
+        shared = chosen.prompt if chosen.prompt == rejected.prompt else []
         encoded.append(
             EncodedPair(
-                chosen,
-                rejected,
+                shared,
+                chosen.ids[len(shared) :],
+                rejected.ids[len(shared) :],
                 margin=pair.margin or 0.0,
                 p_chosen=1.0 if pair.soft_label is None else pair.soft_label,
                 gold_prefers_chosen=gold if isinstance(gold, bool) else None,
@@ -71,9 +85,32 @@ def shard(batch: list[int], rank: int, world: int, micro_batches: int) -> list[l
     return [mine[i * size : (i + 1) * size] for i in range(micro_batches)]
 
 
-def collate_pairs(model: RewardModel, pairs: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
-    """Chosen sequences first, then rejected, padded to the longest of the lot."""
-    inputs = model.collate([p.chosen for p in pairs] + [p.rejected for p in pairs])
-    inputs["margin"] = torch.tensor([p.margin for p in pairs])
-    inputs["p_chosen"] = torch.tensor([p.p_chosen for p in pairs])
-    return inputs
+def collate_pairs(
+    model: RewardModel, pairs: Sequence[EncodedPair]
+) -> tuple[dict[str, torch.Tensor], PackStats]:
+    """The plain padded batch: chosen sequences first, then rejected, padded to the longest."""
+    inputs = model.collate([p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs])
+    real = sum(len(p.chosen_ids) + len(p.rejected_ids) for p in pairs)
+    return inputs, PackStats(real, inputs["input_ids"].numel())
+
+
+def pack_pairs(
+    model: RewardModel, pairs: Sequence[EncodedPair]
+) -> tuple[dict[str, torch.Tensor], PackStats]:
+    """The same rewards from a padding-free batch. Decoders reading the last token encode each
+    prompt once for both sides; everything else packs whole sequences. Reads come back in the
+    padded batch's order: chosen first, then rejected."""
+    causal = model.is_decoder
+    sep_id = model.tokenizer.sep_token_id if model.uses_token_types else None
+    pad_id = model.tokenizer.pad_token_id or 0
+    if causal and model.info.pooling == "last":
+        inputs, stats = pack(
+            [Unit(p.prompt, [p.chosen, p.rejected]) for p in pairs], causal, pad_id, sep_id
+        )
+        n = len(pairs)
+        order = torch.tensor([2 * i for i in range(n)] + [2 * i + 1 for i in range(n)])
+        for key in ("read_rows", "read_starts", "read_ends"):
+            inputs[key] = inputs[key][order]
+        return inputs, stats
+    sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
+    return pack([Unit([], [s]) for s in sequences], causal, pad_id, sep_id)

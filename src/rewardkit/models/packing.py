@@ -1,0 +1,134 @@
+"""Padding-free batches: sequences packed into rows, each attending only within itself.
+
+A *unit* is a shared prefix and its branches. For a decoder pair the prefix is the prompt and the
+branches are the chosen and rejected responses: the prompt is encoded once, each response sees
+the prompt and itself (causally) but never the other response, and its position ids continue
+from the end of the prompt, exactly as if it had been encoded alone after the prompt. Without a
+prefix a unit is one plain sequence (an encoder's sentence pair, bidirectional inside itself).
+
+Units are placed into rows as wide as the longest unit (first fit, longest first), so a row never
+costs more attention than the padded batch would, and a custom 4D mask keeps units apart. The
+rewards are read at each branch's span (its last token for decoders, its first token or the mean
+of its tokens for encoders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Unit:
+    prefix: list[int]
+    branches: list[list[int]]
+
+    @property
+    def size(self) -> int:
+        return len(self.prefix) + sum(len(b) for b in self.branches)
+
+
+@dataclass
+class PackStats:
+    real_tokens: int
+    """Tokens the padded path would run without padding (the prefix counted once per branch)."""
+    processed_tokens: int
+    """Row slots actually computed, padding included."""
+
+
+def place(units: Sequence[Unit]) -> tuple[list[list[int]], int]:
+    """Rows (lists of unit indices) by first-fit decreasing, and the row width."""
+    width = max(u.size for u in units)
+    rows: list[list[int]] = []
+    room: list[int] = []
+    for index in sorted(range(len(units)), key=lambda i: -units[i].size):
+        for r, free in enumerate(room):
+            if units[index].size <= free:
+                rows[r].append(index)
+                room[r] -= units[index].size
+                break
+        else:
+            rows.append([index])
+            room.append(width - units[index].size)
+    return rows, width
+
+
+def pack(
+    units: Sequence[Unit], causal: bool, pad_id: int, sep_id: int | None = None
+) -> tuple[dict[str, torch.Tensor], PackStats]:
+    """Tensors for ``RewardModel.forward`` (reads in unit order, branches in order) and counts.
+    ``sep_id`` adds BERT segment ids: 1 after the first separator of each sequence."""
+    rows, width = place(units)
+    n_rows = len(rows)
+    ids = torch.full((n_rows, width), pad_id, dtype=torch.long)
+    positions = torch.zeros((n_rows, width), dtype=torch.long)
+    segments = torch.zeros((n_rows, width), dtype=torch.long)
+    allowed = torch.zeros((n_rows, width, width), dtype=torch.bool)
+    reads: dict[int, list[tuple[int, int, int]]] = {}
+    for r, members in enumerate(rows):
+        cursor = 0
+        for index in members:
+            reads[index] = _lay_out(
+                units[index], r, cursor, ids, positions, segments, allowed, causal, sep_id
+            )
+            cursor += units[index].size
+        idle = torch.arange(cursor, width)
+        allowed[r, idle, idle] = True  # padding attends to itself: no empty softmax rows
+    spans = [span for index in range(len(units)) for span in reads[index]]
+    mask = torch.zeros((n_rows, 1, width, width), dtype=torch.float32)
+    mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(torch.float32).min)
+    batch = {
+        "input_ids": ids,
+        "position_ids": positions,
+        "attention_mask": mask,
+        "read_rows": torch.tensor([s[0] for s in spans]),
+        "read_starts": torch.tensor([s[1] for s in spans]),
+        "read_ends": torch.tensor([s[2] for s in spans]),
+    }
+    if sep_id is not None:
+        batch["token_type_ids"] = segments
+    real = sum(len(u.branches) * len(u.prefix) + sum(map(len, u.branches)) for u in units)
+    return batch, PackStats(real, n_rows * width)
+
+
+def _lay_out(
+    unit: Unit,
+    row: int,
+    start: int,
+    ids: torch.Tensor,
+    positions: torch.Tensor,
+    segments: torch.Tensor,
+    allowed: torch.Tensor,
+    causal: bool,
+    sep_id: int | None,
+) -> list[tuple[int, int, int]]:
+    """Writes one unit at ``start`` of ``row``; returns each branch's (row, start, end)."""
+    p = len(unit.prefix)
+    ids[row, start : start + p] = torch.tensor(unit.prefix, dtype=torch.long)
+    positions[row, start : start + p] = torch.arange(p)
+    _block(allowed, row, start, p, causal)
+    spans = []
+    cursor = start + p
+    for branch in unit.branches:
+        n = len(branch)
+        ids[row, cursor : cursor + n] = torch.tensor(branch, dtype=torch.long)
+        positions[row, cursor : cursor + n] = torch.arange(p, p + n)
+        allowed[row, cursor : cursor + n, start : start + p] = True
+        _block(allowed, row, cursor, n, causal)
+        if sep_id is not None:
+            segments[row, cursor : cursor + n] = _segment_ids(branch, sep_id)
+        spans.append((row, cursor, cursor + n))
+        cursor += n
+    return spans
+
+
+def _block(allowed: torch.Tensor, row: int, start: int, n: int, causal: bool) -> None:
+    block = torch.ones((n, n), dtype=torch.bool)
+    allowed[row, start : start + n, start : start + n] = torch.tril(block) if causal else block
+
+
+def _segment_ids(sequence: list[int], sep_id: int) -> torch.Tensor:
+    is_sep = torch.tensor(sequence) == sep_id
+    return ((is_sep.long().cumsum(0) - is_sep.long()) > 0).long()
