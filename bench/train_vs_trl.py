@@ -1,127 +1,221 @@
-"""rewardkit against TRL's RewardTrainer on the same pairs, model and hyper-parameters.
+"""rewardkit against TRL's RewardTrainer: same pairs, model, precision, batch, optimizer and lr.
 
-    python bench/train_vs_trl.py --data ../shared/data/hh_rlhf_harmless/pairs.jsonl.gz
+    python bench/train_vs_trl.py                                  # MiniLM and a random 13M Llama
+    python bench/train_vs_trl.py --backbones minilm --repeats 2 --limit 400
 
-Both train the same backbone (MiniLM by default) on the same prompt-disjoint 80/20 split, with
-the same learning rate, warm-up, batch, epochs, max length, precision and seed; both leave out
-pairs over the max length (TRL silently, rewardkit reports them). Prints held-out accuracy,
-pairs/s and wall time of each, next to the "shorter wins" / "longer wins" heuristics. Needs the
-bench extra: pip install -c constraints.txt -e ".[bench]".
+For each backbone, runs alternate (rewardkit, TRL, rewardkit, TRL, ...), each in a fresh process
+(so peak RSS is its own), on the same prompt-disjoint 80/20 split of the shared hh-rlhf harmless
+pairs, with the same learning rate, warm-up, batch, epochs, max length (512), precision and seed.
+Both leave out pairs over the max length (TRL silently, rewardkit reports them). Prints per
+backbone the medians of: pairs/s of each and their ratio, real tokens/s, padding fraction, peak
+RSS, held-out accuracy, and achieved training FLOP/s (6 x non-embedding parameters x real tokens)
+as a fraction of a bf16/fp32 matmul peak measured in the same process. TRL's padding fraction is
+estimated from its tokenized pairs in random batches (it does not log it). Needs the bench extra:
+pip install -c constraints.txt -e ".[bench]".
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from rewardkit.data import is_eval, read_pairs, write_records
-from rewardkit.models.backbones import resolve_backbone
+from rewardkit.models.backbones import load_tokenizer, resolve_backbone
 from rewardkit.records import Pair, render_text
 from rewardkit.training import TrainConfig
 from rewardkit.training.loop import train
 from rewardkit.training.setup import resolve_precision
 
-
-def heuristics(pairs: list[Pair]) -> dict[str, float]:
-    lengths = [(len(render_text(p.chosen)), len(render_text(p.rejected))) for p in pairs]
-    return {
-        "shorter wins": sum(c < r for c, r in lengths) / len(lengths),
-        "longer wins": sum(c > r for c, r in lengths) / len(lengths),
-    }
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def run_rewardkit(
-    train_file: Path, eval_file: Path, args: argparse.Namespace, out: Path
-) -> dict[str, Any]:
+def random_llama(path: Path) -> str:
+    """A random ~13M-parameter Llama with the MiniLM WordPiece vocabulary, saved as a checkpoint."""
+    import transformers
+
+    tokenizer = load_tokenizer("minilm")
+    tokenizer.eos_token = "[SEP]"
+    config = transformers.LlamaConfig(  # type: ignore[call-arg]
+        vocab_size=len(tokenizer),
+        hidden_size=256,
+        num_hidden_layers=6,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        intermediate_size=768,
+        max_position_embeddings=1024,
+        num_labels=1,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    network = transformers.LlamaForSequenceClassification(config)  # type: ignore[no-untyped-call]
+    network.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def matmul_peak(bf16: bool, seconds: float = 1.5) -> float:
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    a, b = torch.randn(2048, 2048, dtype=dtype), torch.randn(2048, 2048, dtype=dtype)
+    a @ b
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        n += 1
+    return 2 * 2048**3 * n / (time.perf_counter() - start)
+
+
+def non_embedding_params(model: Any) -> int:
+    return sum(p.numel() for n, p in model.named_parameters() if "embed" not in n)
+
+
+def _trl_padding(dataset: Any, batch: int) -> float:
+    rng = random.Random(0)
+    lengths = [(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
+    real = processed = 0
+    for _ in range(10):
+        rng.shuffle(lengths)
+        for i in range(0, len(lengths) - batch + 1, batch):
+            group = lengths[i : i + batch]
+            width = max(max(c, r) for c, r in group)
+            real += sum(c + r for c, r in group)
+            processed += 2 * batch * width
+    return 1 - real / processed
+
+
+def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     cfg = TrainConfig(
-        model=args.model,
-        data=[str(train_file)],
-        eval_data=[str(eval_file)],
-        max_length=args.max_length,
+        model=args.model_path,
+        data=[str(work / "train.jsonl")],
+        eval_data=[str(work / "eval.jsonl")],
+        max_length=512,
         batch_size=args.batch_size,
         lr=args.lr,
         epochs=args.epochs,
-        warmup_ratio=args.warmup_ratio,
-        seed=args.seed,
+        warmup_ratio=0.1,
+        seed=0,
         eval_every=0,
         save_every=0,
-        output_dir=str(out),
+        output_dir=str(work / f"rk-{time.time_ns()}"),
         precision=args.precision,
     )
-    start = time.perf_counter()
     result = train(cfg)
-    seconds = time.perf_counter() - start
-    trained = result.provenance["train_pairs"] - result.provenance["too_long"]["train"]
+    lines = [
+        json.loads(x) for x in (Path(cfg.output_dir) / "metrics.jsonl").read_text().splitlines()
+    ]
+    real = sum(x["train/tokens"] for x in lines)
+    padding = statistics.mean(x["train/padding"] for x in lines)
+    from rewardkit.models import RewardModel
+
+    params = non_embedding_params(RewardModel.load(result.model_dir))
     return {
+        "pairs": result.steps * args.batch_size,
+        "seconds": result.seconds,
+        "real_tokens": real,
+        "padding": padding,
         "accuracy": result.eval.accuracy,
-        "eval pairs": result.eval.pairs,
-        "train pairs": trained,
-        "seconds": seconds,
-        "pairs/s": trained * args.epochs / seconds,
+        "eval_pairs": result.eval.pairs,
+        "params": params,
     }
 
 
-def run_trl(
-    train_pairs: list[Pair], eval_pairs: list[Pair], args: argparse.Namespace, out: Path
-) -> dict[str, Any]:
+def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import datasets
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from trl import RewardConfig, RewardTrainer  # type: ignore[attr-defined]
 
-    path = resolve_backbone(args.model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+    tokenizer = AutoTokenizer.from_pretrained(args.model_path)
+    model = AutoModelForSequenceClassification.from_pretrained(args.model_path, num_labels=1)
 
-    def table(pairs: list[Pair]) -> Any:
+    def table(name: str) -> Any:
+        rows = [json.loads(x) for x in (work / name).read_text().splitlines()]
         return datasets.Dataset.from_list(
             [
                 {
-                    "prompt": render_text(p.prompt),
-                    "chosen": render_text(p.chosen),
-                    "rejected": render_text(p.rejected),
+                    "prompt": render_text(r["prompt"]),
+                    "chosen": render_text(r["chosen"]),
+                    "rejected": render_text(r["rejected"]),
                 }
-                for p in pairs
+                for r in rows
             ]
         )
 
-    bf16 = resolve_precision(args.precision) == "bf16"
     config = RewardConfig(
-        output_dir=str(out),
+        output_dir=str(work / f"trl-{time.time_ns()}"),
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.batch_size,
         num_train_epochs=args.epochs,
         learning_rate=args.lr,
-        warmup_steps=args.warmup_ratio,
-        max_length=args.max_length,
-        seed=args.seed,
-        bf16=bf16,
+        warmup_steps=0.1,
+        max_length=512,
+        seed=0,
+        bf16=resolve_precision(args.precision) == "bf16",
         report_to="none",
         save_strategy="no",
-        logging_steps=10,
+        logging_steps=50,
         eos_token=tokenizer.eos_token or tokenizer.sep_token,
         use_cpu=True,
+        dataloader_drop_last=True,
     )
     trainer = RewardTrainer(
         model=model,
         args=config,
-        train_dataset=table(train_pairs),
-        eval_dataset=table(eval_pairs),
+        train_dataset=table("train.jsonl"),
+        eval_dataset=table("eval.jsonl"),
         processing_class=tokenizer,
     )
-    start = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - start
+    started = time.perf_counter()
+    output = trainer.train()
+    seconds = time.perf_counter() - started
     metrics = trainer.evaluate()
-    trained = len(trainer.train_dataset)  # type: ignore[arg-type]
+    steps = output.global_step
     return {
-        "accuracy": metrics["eval_accuracy"],
-        "eval pairs": len(trainer.eval_dataset),  # type: ignore[arg-type]
-        "train pairs": trained,
+        "pairs": steps * args.batch_size,
         "seconds": seconds,
-        "pairs/s": trained * args.epochs / seconds,
+        "real_tokens": _trl_tokens(trainer, steps, args.batch_size),
+        "padding": _trl_padding(trainer.train_dataset, args.batch_size),
+        "accuracy": metrics["eval_accuracy"],
+        "eval_pairs": len(trainer.eval_dataset),  # type: ignore[arg-type]
+        "params": non_embedding_params(model),
+    }
+
+
+def _trl_tokens(trainer: Any, steps: int, batch: int) -> float:
+    rows = trainer.train_dataset
+    mean = sum(len(r["chosen_ids"]) + len(r["rejected_ids"]) for r in rows) / len(rows)
+    return mean * steps * batch
+
+
+def run_worker(args: argparse.Namespace) -> None:
+    work = Path(args.workdir)
+    result = (worker_rewardkit if args.worker == "rewardkit" else worker_trl)(args, work)
+    bf16 = resolve_precision(args.precision) == "bf16"
+    result["peak_flops"] = matmul_peak(bf16)
+    result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (work / f"{args.worker}-{time.time_ns()}.json").write_text(json.dumps(result))
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+    def med(f: Any) -> float:
+        return float(statistics.median(f(r) for r in runs))
+
+    return {
+        "pairs/s": med(lambda r: r["pairs"] / r["seconds"]),
+        "tokens/s": med(lambda r: r["real_tokens"] / r["seconds"]),
+        "padding": med(lambda r: r["padding"]),
+        "rss_mib": med(lambda r: r["rss_mib"]),
+        "accuracy": med(lambda r: r["accuracy"]),
+        "mfu": med(lambda r: 6 * r["params"] * r["real_tokens"] / r["seconds"] / r["peak_flops"]),
     }
 
 
@@ -129,56 +223,89 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument(
-        "--data",
-        default=str(
-            Path(__file__).resolve().parents[2]
-            / "shared"
-            / "data"
-            / "hh_rlhf_harmless"
-            / "pairs.jsonl.gz"
-        ),
-    )
-    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--data", default=str(SHARED / "hh_rlhf_harmless" / "pairs.jsonl.gz"))
+    parser.add_argument("--backbones", default="minilm,llama-13m")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--max-length", type=int, default=512)
-    parser.add_argument("--warmup-ratio", type=float, default=0.1)
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=["rewardkit", "trl"], default=None)
+    parser.add_argument("--worker", choices=["rewardkit", "trl"], help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--model-path", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        run_worker(args)
+        return
 
     pairs = read_pairs(args.data, on_error="skip")
-    held = [p for p in pairs if is_eval(p, 0.2, args.seed)]
-    kept = [p for p in pairs if not is_eval(p, 0.2, args.seed)]
-    print(f"{len(pairs)} pairs: {len(kept)} train, {len(held)} eval (prompt-disjoint)")
-    print("eval heuristics: " + ", ".join(f"{k} {v:.3f}" for k, v in heuristics(held).items()))
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        write_records(kept, root / "train.jsonl")
-        write_records(held, root / "eval.jsonl")
-        if args.only in (None, "rewardkit"):
-            results["rewardkit"] = run_rewardkit(
-                root / "train.jsonl", root / "eval.jsonl", args, root / "rk"
-            )
-        if args.only in (None, "trl"):
-            results["trl"] = run_trl(kept, held, args, root / "trl")
+    held = [p for p in pairs if is_eval(p, 0.2, 0)]
+    kept: list[Pair] = [p for p in pairs if not is_eval(p, 0.2, 0)][: args.limit]
     print(
-        f"\n{'':<12}{'accuracy':>10}{'eval pairs':>12}{'train pairs':>13}{'pairs/s':>9}{'seconds':>9}"
+        f"{len(kept)} train pairs, {len(held)} eval pairs (prompt-disjoint 80/20), batch "
+        f"{args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), precision "
+        f"{resolve_precision(args.precision)}, torch threads {torch.get_num_threads()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_records(kept, work / "train.jsonl")
+        write_records(held, work / "eval.jsonl")
+        for backbone in args.backbones.split(","):
+            path = (
+                random_llama(work / backbone)
+                if backbone.startswith("llama")
+                else (resolve_backbone(backbone))
+            )
+            for _ in range(args.repeats):
+                for trainer in ("rewardkit", "trl"):
+                    subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--worker",
+                            trainer,
+                            "--workdir",
+                            str(work),
+                            "--model-path",
+                            path,
+                            "--lr",
+                            str(args.lr),
+                            "--batch-size",
+                            str(args.batch_size),
+                            "--epochs",
+                            str(args.epochs),
+                            "--precision",
+                            args.precision,
+                        ],
+                        check=True,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+            results = {
+                t: summary([json.loads(f.read_text()) for f in work.glob(f"{t}-*.json")])
+                for t in ("rewardkit", "trl")
+            }
+            for f in work.glob("*-*.json"):
+                f.unlink()
+            report(backbone, results)
+
+
+def report(backbone: str, results: dict[str, dict[str, float]]) -> None:
+    print(f"\n{backbone}")
+    print(
+        f"  {'':<10}{'pairs/s':>9}{'tokens/s':>10}{'padding':>9}{'RSS MiB':>9}{'accuracy':>10}{'MFU':>7}"
     )
     for name, r in results.items():
         print(
-            f"{name:<12}{r['accuracy']:>10.3f}{r['eval pairs']:>12}{r['train pairs']:>13}"
-            f"{r['pairs/s']:>9.2f}{r['seconds']:>9.0f}"
+            f"  {name:<10}{r['pairs/s']:>9.2f}{r['tokens/s']:>10.0f}{r['padding']:>9.2f}"
+            f"{r['rss_mib']:>9.0f}{r['accuracy']:>10.3f}{r['mfu']:>7.3f}"
         )
-    if len(results) == 2:
-        print(
-            f"\naccuracy rewardkit - trl: {results['rewardkit']['accuracy'] - results['trl']['accuracy']:+.3f}"
-            f"; speed ratio rewardkit / trl: {results['rewardkit']['pairs/s'] / results['trl']['pairs/s']:.2f}"
-        )
+    rk, trl = results["rewardkit"], results["trl"]
+    print(
+        f"  speed ratio rewardkit / trl: {rk['pairs/s'] / trl['pairs/s']:.2f}x; "
+        f"accuracy difference: {rk['accuracy'] - trl['accuracy']:+.3f}"
+    )
 
 
 if __name__ == "__main__":

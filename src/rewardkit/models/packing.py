@@ -33,9 +33,16 @@ class Unit:
 @dataclass
 class PackStats:
     real_tokens: int
-    """Tokens the padded path would run without padding (the prefix counted once per branch)."""
-    processed_tokens: int
-    """Row slots actually computed, padding included."""
+    """Tokens of the sequences themselves (a shared prefix counted once per branch): the work a
+    padded batch does without its padding."""
+    computed_tokens: int
+    """Real tokens actually run (a shared prefix once)."""
+    slots: int
+    """Row positions computed, padding included."""
+
+    @property
+    def padding(self) -> float:
+        return 1 - self.computed_tokens / self.slots if self.slots else 0.0
 
 
 def place(units: Sequence[Unit]) -> tuple[list[list[int]], int]:
@@ -90,7 +97,7 @@ def pack(
     if sep_id is not None:
         batch["token_type_ids"] = segments
     real = sum(len(u.branches) * len(u.prefix) + sum(map(len, u.branches)) for u in units)
-    return batch, PackStats(real, n_rows * width)
+    return batch, PackStats(real, sum(u.size for u in units), n_rows * width)
 
 
 def _lay_out(

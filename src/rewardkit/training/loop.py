@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ class TrainResult:
     eval: PairMetrics
     provenance: dict[str, Any]
     eval_pairs: list[Pair]
+    seconds: float
+    """Wall time of the training steps alone (not loading, evaluation or checkpoints)."""
 
 
 def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
@@ -121,6 +124,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
 
     batcher = pack_pairs if cfg.packing and unwrapped.supports_packing else collate_pairs
     network.train()
+    seconds = 0.0
     bar = tqdm(
         total=total_steps,
         initial=start,
@@ -133,7 +137,8 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         epoch, index = divmod(step, steps_per_epoch)
         if index == 0 or not batches:
             batches = epoch_batches(len(train_set.pairs), cfg.batch_size, cfg.seed, epoch)
-        losses, correct, real_tokens, processed_tokens = [], 0, 0, 0
+        losses, correct, tokens, computed, slots = [], 0, 0, 0, 0
+        step_started = time.perf_counter()
         for micro in shard(batches[index], rank, world, cfg.grad_accum):
             with accelerator.accumulate(network):
                 chunk = [train_set.pairs[i] for i in micro]
@@ -156,16 +161,18 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
                 optimizer.zero_grad()
             losses.append(loss.item())
             correct += int((chosen > rejected).sum())
-            real_tokens += stats.real_tokens
-            processed_tokens += stats.processed_tokens
+            tokens += stats.real_tokens
+            computed += stats.computed_tokens
+            slots += stats.slots
         scheduler.step()
+        seconds += time.perf_counter() - step_started
         done = step + 1
         metrics = {
             "train/loss": sum(losses) / len(losses),
             "train/accuracy": correct / (cfg.batch_size // world),
             "lr": scheduler.get_last_lr()[0],
-            "train/tokens": real_tokens,
-            "train/padding": 1 - real_tokens / processed_tokens if processed_tokens else 0.0,
+            "train/tokens": tokens,
+            "train/padding": 1 - computed / slots if slots else 0.0,
             "epoch": epoch,
         }
         if done == total_steps or (cfg.eval_every and done % cfg.eval_every == 0):
@@ -203,7 +210,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         (out / "metrics.json").write_text(json.dumps(unwrapped.info.metrics, indent=1))
     accelerator.wait_for_everyone()
     accelerator.end_training()
-    return TrainResult(model_dir, total_steps, final, sources.provenance, sources.eval)
+    return TrainResult(model_dir, total_steps, final, sources.provenance, sources.eval, seconds)
 
 
 def _column(pairs: list[EncodedPair], name: str, like: torch.Tensor) -> torch.Tensor:

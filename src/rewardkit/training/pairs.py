@@ -91,7 +91,7 @@ def collate_pairs(
     """The plain padded batch: chosen sequences first, then rejected, padded to the longest."""
     inputs = model.collate([p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs])
     real = sum(len(p.chosen_ids) + len(p.rejected_ids) for p in pairs)
-    return inputs, PackStats(real, inputs["input_ids"].numel())
+    return inputs, PackStats(real, real, inputs["input_ids"].numel())
 
 
 def pack_pairs(
