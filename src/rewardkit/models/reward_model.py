@@ -181,6 +181,9 @@ class RewardModel(nn.Module):
         optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
         kwargs = {k: v for k, v in optional.items() if v is not None}
         if read_rows is not None and read_starts is not None and read_ends is not None:
+            device = input_ids.device.type
+            if torch.is_autocast_enabled(device):  # a float32 mask would pull attention to fp32
+                attention_mask = attention_mask.to(torch.get_autocast_dtype(device))
             hidden = self.body()(
                 input_ids=input_ids, attention_mask=attention_mask, **kwargs
             ).last_hidden_state

@@ -32,7 +32,7 @@ class PairMetrics:
 
 @torch.no_grad()
 def pair_rewards(
-    model: RewardModel, pairs: Sequence[EncodedPair], batch_tokens: int = 16384
+    model: RewardModel, pairs: Sequence[EncodedPair], batch_tokens: int = 4096
 ) -> tuple[torch.Tensor, torch.Tensor]:
     sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
