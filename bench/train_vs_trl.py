@@ -116,7 +116,7 @@ def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         lr=args.lr,
         epochs=args.epochs,
         warmup_ratio=0.1,
-        seed=0,
+        seed=args.seed,
         eval_every=0,
         save_every=0,
         output_dir=str(work / f"rk-{time.time_ns()}"),
@@ -169,7 +169,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         learning_rate=args.lr,
         warmup_steps=0.1,
         max_length=512,
-        seed=0,
+        seed=args.seed,
         bf16=resolve_precision(args.precision) == "bf16",
         report_to="none",
         save_strategy="no",
@@ -242,6 +242,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--precision", default="auto")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="training seed of both (the split stays)"
+    )
     parser.add_argument("--worker", choices=["rewardkit", "trl"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--model-path", help=argparse.SUPPRESS)
@@ -288,6 +291,8 @@ def main() -> None:
                             str(args.epochs),
                             "--precision",
                             args.precision,
+                            "--seed",
+                            str(args.seed),
                         ],
                         check=True,
                         stdout=subprocess.DEVNULL,

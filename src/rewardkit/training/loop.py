@@ -107,7 +107,9 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     checkpoint = latest_checkpoint(out) if cfg.resume else None
     if checkpoint is not None:
         weights, state = load_checkpoint(checkpoint, optimizer.optimizer, scheduler)
-        unwrapped.load_state_dict(weights, strict=False)
+        unexpected = unwrapped.load_state_dict(weights, strict=False).unexpected_keys
+        if unexpected:  # only trainable weights are saved, so missing keys are expected
+            raise ValueError(f"{checkpoint} does not fit this model: {unexpected[:5]}")
         start = state["step"]
         say(
             f"resumed from {checkpoint} at step {start} (epoch {state['epoch']}, "
