@@ -33,6 +33,12 @@ def resolve_precision(precision: str) -> str:
 
 def make_accelerator(cfg: TrainConfig) -> Any:
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    # accelerate keeps its settings in process-wide singletons; a second run in one process (a
+    # sweep, a notebook) with another precision would be refused. The distributed part stays.
+    AcceleratorState._reset_state()
+    GradientState._reset_state()
 
     return Accelerator(
         cpu=not torch.cuda.is_available(),  # lets `accelerate launch` start DDP over gloo on CPUs
