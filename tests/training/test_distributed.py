@@ -63,4 +63,5 @@ def test_two_processes_match_one(tiny_llama_dir: Path, tmp_path: Path) -> None:
     metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert metrics["processes"] == 2
     worst = max(float((one[k] - two[k]).abs().max()) for k in one)  # type: ignore[operator]
+    print(f"two processes vs one: max abs weight difference {worst:.2e}")
     assert worst < 1e-5, worst
