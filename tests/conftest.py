@@ -25,20 +25,20 @@ def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-@pytest.fixture(scope="session")
-def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random Llama reward network saved like a hub checkpoint, loadable by path."""
-    path = tmp_path_factory.mktemp("tiny-llama")
-    model = tiny.reward_model("llama")
+def _saved_tiny(arch: str, factory: pytest.TempPathFactory) -> Path:
+    """A tiny random reward network saved like a hub checkpoint, loadable by path."""
+    path = factory.mktemp(f"tiny-{arch}")
+    model = tiny.reward_model(arch)
     model.network.save_pretrained(path)
     model.tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _saved_tiny("llama", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tiny-bert")
-    model = tiny.reward_model("bert")
-    model.network.save_pretrained(path)
-    model.tokenizer.save_pretrained(path)
-    return path
+    return _saved_tiny("bert", tmp_path_factory)
