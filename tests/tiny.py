@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from rewardkit.models.backbones import load_tokenizer
 from rewardkit.models.reward_model import RewardModel
+from rewardkit.training import TrainConfig
 
 WIDTH = 16
 
@@ -61,3 +63,19 @@ def reward_model(
     return RewardModel.from_network(
         network(arch, len(tok), seed), tok, pooling, max_length, backbone=f"tiny-{arch}"
     )
+
+
+def train_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
+    """A fast, deterministic run on synthetic pairs: fp32, one thread, small batches."""
+    base: dict[str, Any] = {
+        "model": str(model_dir),
+        "synthetic_pairs": 240,
+        "batch_size": 8,
+        "lr": 3e-3,
+        "precision": "fp32",
+        "output_dir": str(out),
+        "eval_every": 0,
+        "save_every": 0,
+        "threads": 1,
+    }
+    return TrainConfig(**{**base, **overrides})

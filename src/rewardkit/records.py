@@ -89,13 +89,6 @@ class Ranking:
     source: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    def ordered(self) -> tuple[Text, ...]:
-        """Responses best first (stable for equal scores)."""
-        if self.scores is None:
-            return self.responses
-        order = sorted(range(len(self.responses)), key=lambda i: -self.scores[i])  # type: ignore[index]
-        return tuple(self.responses[i] for i in order)
-
     def to_pairs(self) -> list[Pair]:
         """Every ordered pair (better, worse); equal scores give no pair."""
         pairs = []

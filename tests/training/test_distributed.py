@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import tiny
 import yaml
 from safetensors.torch import load_file
 
@@ -44,19 +45,7 @@ def _run(cfg: TrainConfig, path: Path, processes: int) -> dict[str, object]:
 
 def test_two_processes_match_one(tiny_llama_dir: Path, tmp_path: Path) -> None:
     def config(name: str) -> TrainConfig:
-        return TrainConfig(
-            model=str(tiny_llama_dir),
-            synthetic_pairs=200,
-            batch_size=8,
-            epochs=1,
-            lr=3e-3,
-            precision="fp32",
-            output_dir=str(tmp_path / name),
-            eval_every=0,
-            save_every=0,
-            threads=1,
-            grad_accum=2,
-        )
+        return tiny.train_config(tiny_llama_dir, tmp_path / name, synthetic_pairs=200, grad_accum=2)
 
     one = _run(config("one"), tmp_path / "one.yaml", 1)
     two = _run(config("two"), tmp_path / "two.yaml", 2)

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import tiny
 import torch
 import yaml
 from safetensors.torch import load_file
@@ -25,21 +26,17 @@ KILLS = int(os.environ.get("REWARDKIT_KILLS", "20"))
 
 
 def _config(model_dir: Path, out: Path) -> TrainConfig:
-    return TrainConfig(
-        model=str(model_dir),
+    # dropout on: the RNG states must be restored too
+    return tiny.train_config(
+        model_dir,
+        out,
         synthetic_pairs=400,
-        batch_size=8,
         epochs=2,
-        lr=3e-3,
-        precision="fp32",
-        output_dir=str(out),
-        eval_every=0,
         save_every=1,
         keep_last=2,
-        threads=1,
         resume=True,
         disable_dropout=False,
-    )  # dropout on: the RNG states must be restored too
+    )
 
 
 def _steps_logged(out: Path) -> list[int]:

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tiny
 import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
@@ -16,20 +17,10 @@ from rewardkit.training.checkpoint import save_checkpoint
 from rewardkit.training.loop import train
 
 
-def config(model_dir: Path, out: Path, **overrides: object) -> TrainConfig:
-    base: dict[str, object] = dict(
-        model=str(model_dir),
-        synthetic_pairs=240,
-        batch_size=8,
-        lr=3e-3,
-        precision="fp32",
-        output_dir=str(out),
-        eval_every=10,
-        save_every=5,
-        keep_last=2,
-        threads=1,
+def config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
+    return tiny.train_config(
+        model_dir, out, **{"eval_every": 10, "save_every": 5, "keep_last": 2, **overrides}
     )
-    return TrainConfig(**{**base, **overrides})  # type: ignore[arg-type]
 
 
 def final_weights(out: Path) -> dict[str, torch.Tensor]:

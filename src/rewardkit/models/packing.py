@@ -125,7 +125,7 @@ def _lay_out(
         allowed[row, cursor : cursor + n, start : start + p] = True
         _block(allowed, row, cursor, n, causal)
         if sep_id is not None:
-            segments[row, cursor : cursor + n] = _segment_ids(branch, sep_id)
+            segments[row, cursor : cursor + n] = segment_ids(torch.tensor(branch), sep_id)
         spans.append((row, cursor, cursor + n))
         cursor += n
     return spans
@@ -136,6 +136,8 @@ def _block(allowed: torch.Tensor, row: int, start: int, n: int, causal: bool) ->
     allowed[row, start : start + n, start : start + n] = torch.tril(block) if causal else block
 
 
-def _segment_ids(sequence: list[int], sep_id: int) -> torch.Tensor:
-    is_sep = torch.tensor(sequence) == sep_id
-    return ((is_sep.long().cumsum(0) - is_sep.long()) > 0).long()
+def segment_ids(ids: torch.Tensor, sep_id: int) -> torch.Tensor:
+    """BERT's sentence-pair segments along the last dimension: 0 up to and including the first
+    separator, 1 after it."""
+    is_sep = (ids == sep_id).long()
+    return ((is_sep.cumsum(dim=-1) - is_sep) > 0).long()

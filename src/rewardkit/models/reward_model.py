@@ -26,6 +26,7 @@ from torch import nn
 from rewardkit import __version__
 from rewardkit.models.backbones import resolve_backbone
 from rewardkit.models.inputs import Encoded, InputStyle, encode
+from rewardkit.models.packing import segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.records import Text
 from rewardkit.scoring import Scorer
@@ -252,15 +253,8 @@ class RewardModel(nn.Module):
             mask[row, : len(seq)] = 1
         batch = {"input_ids": ids, "attention_mask": mask}
         if self.uses_token_types:
-            batch["token_type_ids"] = self._segments(ids, mask)
+            batch["token_type_ids"] = segment_ids(ids, self.tokenizer.sep_token_id) * mask
         return batch
-
-    def _segments(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """0 up to and including the first separator, 1 after it (on real tokens only)."""
-        is_sep = (ids == self.tokenizer.sep_token_id).long()
-        after_first_sep = (is_sep.cumsum(dim=1) - is_sep) > 0
-        segments: torch.Tensor = after_first_sep.long() * mask
-        return segments
 
     def normalize(self, raw: float) -> float:
         return (raw - self.info.mean) / self.info.std

@@ -6,7 +6,6 @@ sees exactly the batches an uninterrupted run would, without saving any sampler 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,18 +42,17 @@ class EncodedPairs:
     pairs: list[EncodedPair]
     too_long: int
     """Pairs left out because a side is over max_length (reported, never truncated)."""
-    lengths: Counter[int]
 
 
 def encode_pairs(model: RewardModel, pairs: Sequence[Pair], max_length: int) -> EncodedPairs:
-    encoded, too_long, lengths = [], 0, Counter[int]()
+    encoded: list[EncodedPair] = []
+    too_long = 0
     for pair in pairs:
         chosen = model.encode_parts(pair.prompt, pair.chosen)
         rejected = model.encode_parts(pair.prompt, pair.rejected)
         if max(len(chosen.ids), len(rejected.ids)) > max_length:
             too_long += 1
             continue
-        lengths.update([len(chosen.ids), len(rejected.ids)])
         gold = pair.metadata.get("gold_prefers_chosen")
         shared = chosen.prompt if chosen.prompt == rejected.prompt else []
         encoded.append(
@@ -67,7 +65,7 @@ def encode_pairs(model: RewardModel, pairs: Sequence[Pair], max_length: int) -> 
                 gold_prefers_chosen=gold if isinstance(gold, bool) else None,
             )
         )
-    return EncodedPairs(encoded, too_long, lengths)
+    return EncodedPairs(encoded, too_long)
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
