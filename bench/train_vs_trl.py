@@ -17,6 +17,7 @@ pip install -c constraints.txt -e ".[bench]".
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import random
 import resource
@@ -143,7 +144,9 @@ def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import datasets
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from trl import RewardConfig, RewardTrainer  # type: ignore[attr-defined]
+
+    # importlib: trl is a bench-only dependency, and its lazy module hides names from mypy
+    trl = importlib.import_module("trl")
 
     tokenizer = AutoTokenizer.from_pretrained(args.model_path)
     model = AutoModelForSequenceClassification.from_pretrained(args.model_path, num_labels=1)
@@ -161,7 +164,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             ]
         )
 
-    config = RewardConfig(
+    config = trl.RewardConfig(
         output_dir=str(work / f"trl-{time.time_ns()}"),
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.batch_size,
@@ -178,7 +181,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         use_cpu=True,
         dataloader_drop_last=True,
     )
-    trainer = RewardTrainer(
+    trainer: Any = trl.RewardTrainer(
         model=model,
         args=config,
         train_dataset=table("train.jsonl"),
@@ -196,7 +199,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "real_tokens": _trl_tokens(trainer, steps, args.batch_size),
         "padding": _trl_padding(trainer.train_dataset, args.batch_size),
         "accuracy": metrics["eval_accuracy"],
-        "eval_pairs": len(trainer.eval_dataset),  # type: ignore[arg-type]
+        "eval_pairs": len(trainer.eval_dataset),
         "params": non_embedding_params(model),
     }
 
