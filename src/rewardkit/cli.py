@@ -67,6 +67,11 @@ def _train(cfg: Any) -> int:
     return 0
 
 
+def _eval(cfg: Any) -> int:
+    _load("rewardkit.evaluation.command:run_eval")(cfg)
+    return 0
+
+
 def _score(cfg: Any) -> int:
     _load("rewardkit.models.score_command:score_file")(cfg)
     return 0
@@ -82,6 +87,11 @@ COMMANDS: dict[str, Command] = {
         "score responses in a file with a trained model (JSONL out)",
         "rewardkit.models.score_command:ScoreConfig",
         _score,
+    ),
+    "eval": Command(
+        "evaluate scorers on suites: accuracy by section, calibration, length bias, report",
+        "rewardkit.evaluation.command:EvalConfig",
+        _eval,
     ),
     "data validate": Command(
         "check files and list every bad row with its place",

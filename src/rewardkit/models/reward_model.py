@@ -295,12 +295,15 @@ class RewardModel(nn.Module):
         normalized = [None if r is None else self.normalize(r) for r in raw]
         return ScoreResult(raw, normalized, too_long, [len(ids) for ids in encoded])
 
-    def as_scorer(self, batch_tokens: int = 16384) -> Scorer:
-        """A plain ``Scorer``: normalised scores, NaN for inputs over the length limit."""
+    def as_scorer(
+        self, batch_tokens: int = 16384, normalized: bool = True, progress: bool = False
+    ) -> Scorer:
+        """A plain ``Scorer``: normalised (or raw) scores, NaN for inputs over the length limit."""
 
         def scorer(prompts: Sequence[Text], responses: Sequence[Text]) -> list[float]:
-            result = self.score(prompts, responses, batch_tokens)
-            return [math.nan if s is None else s for s in result.normalized]
+            result = self.score(prompts, responses, batch_tokens, progress=progress)
+            values = result.normalized if normalized else result.raw
+            return [math.nan if s is None else s for s in values]
 
         return scorer
 

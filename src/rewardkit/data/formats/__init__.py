@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from rewardkit.data.formats.base import Format, Located, convert_rows_one_by_one
+from rewardkit.data.formats.best_of_k import BEST_OF_K
 from rewardkit.data.formats.native import NATIVE
 from rewardkit.data.formats.pairs import (
     CONTEXT_PAIRS,
@@ -34,6 +35,7 @@ FORMATS: dict[str, Format] = {
         TRL_STEPWISE,
         MATH_SHEPHERD,
         CONTEXT_PAIRS,
+        BEST_OF_K,
         TRL,
         HH,
         TRL_IMPLICIT,

@@ -44,6 +44,8 @@ from rewardkit.records import (
 PAIR_FIELDS = frozenset(
     {"prompt", "chosen", "rejected", "margin", "votes", "soft_label", "id", "source", "metadata"}
 )
+REWARDBENCH_FIELDS = frozenset({"subset", "chosen_model", "rejected_model"})
+"""RewardBench rows are TRL rows with these beside: kept as metadata (``subset`` drives `eval`)."""
 HH_TURN = "\n\nAssistant:"
 
 
@@ -409,6 +411,7 @@ TRL = Format(
     "TRL explicit prompt: prompt/chosen/rejected, plain or chat messages",
     has_keys("prompt", "chosen", "rejected"),
     fields=PAIR_FIELDS,
+    metadata_fields=REWARDBENCH_FIELDS,
     convert_row=_trl_row,
 )
 HH = Format(

@@ -1,0 +1,90 @@
+"""`rewardkit eval`: one or several scorers on one or several suites, side by side.
+
+Writes ``metrics.json`` (every number), ``report.md`` and a self-contained ``report.html`` with
+plots to ``--output``. The baselines (always longer, always shorter, random) run on every suite.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rewardkit.data.load import ReadOptions
+from rewardkit.evaluation.report import (
+    headline_rows,
+    write_html,
+    write_markdown,
+    write_metrics,
+    write_plots,
+)
+from rewardkit.evaluation.run import SuiteResult, evaluate_suite
+from rewardkit.evaluation.scorers import BASELINES, resolve_scorer
+from rewardkit.evaluation.suites import load_suite
+
+
+@dataclass
+class EvalConfig(ReadOptions):
+    models: list[str] = field(default_factory=list)
+    """Scorers: model directories (rewardkit or plain transformers), reward server URLs
+    (OpenRLHF /get_reward), module:function, or baseline:longer|shorter|random."""
+    suites: list[str] = field(default_factory=list)
+    """Suite YAML files (files + sections) or data files (their subsets become sections)."""
+    output: str = "runs/eval"
+    """Directory for metrics.json, report.md, report.html and plots/."""
+    batch_tokens: int = 16384
+    """Padded tokens per forward pass for local models."""
+    max_length: int = 512
+    """Token limit for plain transformers directories (rewardkit models carry their own)."""
+    resamples: int = 1000
+    """Bootstrap resamples for every 95% interval."""
+    seed: int = 0
+    limit: int | None = None
+    """Evaluate only the first N pairs and N best-of-K prompts of each suite."""
+
+
+def run_eval(cfg: EvalConfig) -> list[SuiteResult]:
+    if not cfg.models:
+        raise ValueError("--models is required (a model directory, URL, module:function, ...)")
+    if not cfg.suites:
+        raise ValueError("--suites is required (a suite YAML or a data file)")
+    suites = [load_suite(s, cfg.read_options(), cfg.limit) for s in cfg.suites]
+    specs = list(dict.fromkeys([*cfg.models, *(f"baseline:{b}" for b in BASELINES)]))
+    results: list[SuiteResult] = []
+    for spec in specs:
+        scorer = resolve_scorer(spec, cfg.batch_tokens, cfg.max_length)
+        for suite in suites:
+            start = time.perf_counter()
+            result = evaluate_suite(scorer, suite, cfg.resamples, cfg.seed)
+            results.append(result)
+            if not scorer.baseline:
+                print(
+                    f"{scorer.name} on {suite.name}: {result.items} items, accuracy "
+                    f"{result.accuracy.value:.3f}; scoring {result.pairs + result.best_of_k} items "
+                    f"took {result.seconds:.1f}s ({result.pairs / max(result.seconds, 1e-9):.1f} pairs/s), "
+                    f"metrics {time.perf_counter() - start - result.seconds:.1f}s"
+                )
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    write_metrics(results, asdict(cfg), out / "metrics.json")
+    figures = write_plots(results, out / "plots")
+    write_markdown(results, "plots", out / "report.md")
+    write_html(results, figures, out / "report.html")
+    _print_table(results)
+    print(f"wrote {out / 'metrics.json'}, {out / 'report.md'} and {out / 'report.html'}")
+    return results
+
+
+def _print_table(results: list[SuiteResult]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    for suite in dict.fromkeys(r.suite for r in results):
+        rows = headline_rows([r for r in results if r.suite == suite])
+        keys = ["scorer", "accuracy", "score", "length-controlled", "ECE"]
+        table = Table(title=f"suite {suite}")
+        for key in keys:
+            table.add_column(key)
+        for row in rows:
+            table.add_row(*(row[k] for k in keys))
+        Console().print(table)

@@ -1,0 +1,141 @@
+"""The report's figures, drawn with matplotlib and returned as standalone SVG text (text drawn as
+paths: no fonts or files to fetch, so the HTML stays self-contained)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here; must precede pyplot
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from rewardkit.evaluation.run import SuiteResult
+
+BASELINE_STYLE = {"linestyle": ":", "alpha": 0.8}
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: it is inlined in HTML
+
+
+def reliability_diagram(results: Sequence[SuiteResult]) -> str:
+    figure, ax = plt.subplots(figsize=(5, 4.2))
+    ax.plot([0.5, 1], [0.5, 1], color="grey", linewidth=1, label="perfect calibration")
+    for r in results:
+        if r.calibration is None or r.baseline:
+            continue
+        bins = r.calibration.bins
+        ax.plot(
+            [b.confidence for b in bins],
+            [b.accuracy for b in bins],
+            marker="o",
+            label=f"{r.scorer} (ECE {r.calibration.ece:.3f})",
+        )
+    ax.set(
+        xlabel="confidence: sigmoid(|r_chosen - r_rejected|)",
+        ylabel="observed accuracy",
+        xlim=(0.5, 1),
+        ylim=(0, 1.02),
+        title="Reliability",
+    )
+    ax.legend(fontsize=7)
+    return _svg(figure)
+
+
+def score_histograms(results: Sequence[SuiteResult]) -> str:
+    shown = [r for r in results if r.distributions is not None and not r.baseline]
+    figure, axes = plt.subplots(
+        1, max(len(shown), 1), figsize=(4.2 * max(len(shown), 1), 3.2), squeeze=False
+    )
+    for ax, r in zip(axes[0], shown, strict=False):
+        assert r.distributions is not None
+        edges = np.array(r.distributions.histogram_edges)
+        width = edges[1] - edges[0]
+        ax.bar(
+            edges[:-1],
+            r.distributions.chosen_counts,
+            width,
+            align="edge",
+            alpha=0.55,
+            label="chosen",
+        )
+        ax.bar(
+            edges[:-1],
+            r.distributions.rejected_counts,
+            width,
+            align="edge",
+            alpha=0.55,
+            label="rejected",
+        )
+        ax.set(title=r.scorer, xlabel="raw reward", ylabel="responses")
+        ax.legend(fontsize=7)
+    return _svg(figure)
+
+
+def accuracy_by_length(results: Sequence[SuiteResult]) -> str:
+    figure, ax = plt.subplots(figsize=(6, 4))
+    for r in results:
+        if r.length is None:
+            continue
+        buckets = r.length.buckets
+        centers = [(b.low + b.high) / 2 for b in buckets]
+        style = BASELINE_STYLE if r.baseline else {"marker": "o"}
+        ax.plot(centers, [b.accuracy for b in buckets], label=r.scorer, **style)
+    ax.axhline(0.5, color="grey", linewidth=0.8)
+    ax.set(
+        xlabel="(len chosen - len rejected) / longer  (characters)",
+        ylabel="pairwise accuracy",
+        ylim=(-0.02, 1.02),
+        title="Accuracy by length difference",
+    )
+    ax.legend(fontsize=7)
+    return _svg(figure)
+
+
+def section_bars(results: Sequence[SuiteResult]) -> str:
+    sections = list(dict.fromkeys(s for r in results for s in r.sections))
+    figure, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(sections) * max(len(results), 1) / 2), 4))
+    width = 0.8 / max(len(results), 1)
+    x = np.arange(len(sections))
+    for i, r in enumerate(results):
+        values = [r.sections[s].value if s in r.sections else np.nan for s in sections]
+        low = [
+            v - r.sections[s].low if s in r.sections else 0
+            for s, v in zip(sections, values, strict=True)
+        ]
+        high = [
+            r.sections[s].high - v if s in r.sections else 0
+            for s, v in zip(sections, values, strict=True)
+        ]
+        ax.bar(
+            x + i * width,
+            values,
+            width,
+            yerr=[low, high],
+            capsize=2,
+            label=r.scorer,
+            hatch="//" if r.baseline else None,
+            alpha=0.5 if r.baseline else 0.9,
+        )
+    ax.set_xticks(x + width * (len(results) - 1) / 2, sections, rotation=20, ha="right")
+    ax.set(ylabel="accuracy (95% interval)", ylim=(0, 1.05), title="Sections")
+    ax.axhline(0.5, color="grey", linewidth=0.8)
+    ax.legend(fontsize=7)
+    return _svg(figure)
+
+
+PLOTS = {
+    "sections": section_bars,
+    "reliability": reliability_diagram,
+    "length": accuracy_by_length,
+    "scores": score_histograms,
+}
+"""Each figure of a suite's section in the report, in order."""

@@ -1,0 +1,207 @@
+"""`metrics.json`, `report.md` and a self-contained `report.html` from evaluation results.
+
+The HTML carries its figures inline as SVG and a Content-Security-Policy that forbids every
+fetch, so it opens offline, can be mailed as one file, and never calls home.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rewardkit import __version__
+from rewardkit.data.writers import atomic_path
+from rewardkit.evaluation.run import Estimate, SuiteResult
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def interval(e: Estimate | None) -> str:
+    if e is None:
+        return "n/a"
+    return f"{_number(e.value)} [{_number(e.low)}, {_number(e.high)}]"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_metrics(results: Sequence[SuiteResult], config: dict[str, Any], path: Path) -> None:
+    doc = {
+        "rewardkit_version": __version__,
+        "config": config,
+        "results": [_finite(asdict(r)) for r in results],
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1, allow_nan=False))
+
+
+def by_suite(results: Sequence[SuiteResult]) -> dict[str, list[SuiteResult]]:
+    grouped: dict[str, list[SuiteResult]] = {}
+    for r in results:
+        grouped.setdefault(r.suite, []).append(r)
+    return grouped
+
+
+def headline_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
+    """One row per scorer: the numbers of the model-vs-model table, as text."""
+    rows = []
+    for r in results:
+        length = r.length
+        cal = r.calibration
+        rows.append(
+            {
+                "scorer": r.scorer + (" (baseline)" if r.baseline else ""),
+                "items": str(r.items),
+                "accuracy": interval(r.accuracy),
+                "score": interval(r.score),
+                "leaderboard": interval(r.leaderboard_score) if r.leaderboard_score else "",
+                "length-controlled": (
+                    f"{_number(length.split.controlled)} "
+                    f"[{_number(length.controlled_interval[0])}, {_number(length.controlled_interval[1])}]"
+                    if length
+                    else "n/a"
+                ),
+                "reward~length (Spearman)": _number(length.spearman if length else None),
+                "ECE": _number(cal.ece if cal else None),
+                "temperature": _number(cal.temperature if cal else None, 2),
+                "agreement (majority)": _number(
+                    r.agreement.majority_accuracy if r.agreement else None
+                ),
+                "unscored": str(r.unscored),
+                "responses/s": _number(r.responses_per_s, 1),
+            }
+        )
+    return rows
+
+
+def _without_empty_columns(rows: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    keys = [k for k in rows[0] if any(row[k] for row in rows)] if rows else []
+    return [{k: row[k] for k in keys} for row in rows]
+
+
+def _markdown_table(rows: Sequence[dict[str, str]]) -> list[str]:
+    if not rows:
+        return []
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(row[k] for k in keys) + " |" for row in rows]
+    return lines
+
+
+def section_rows(results: Sequence[SuiteResult]) -> tuple[list[str], list[dict[str, str]]]:
+    sections = list(dict.fromkeys(s for r in results for s in r.sections))
+    rows = [
+        {"scorer": r.scorer, **{s: interval(r.sections.get(s)) for s in sections}} for r in results
+    ]
+    return sections, rows
+
+
+def agreement_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
+    rows = []
+    for r in results:
+        a = r.agreement
+        if a is None:
+            continue
+        rows.append(
+            {
+                "scorer": r.scorer,
+                "voted pairs": str(a.pairs),
+                "votes (ties)": f"{a.votes} ({a.tie_votes})",
+                "vs majority": _number(a.majority_accuracy),
+                "vs each vote": _number(a.vote_accuracy),
+                "ceiling": _number(a.vote_accuracy_ceiling),
+                "vote log-lik.": _number(a.vote_log_likelihood),
+                "log-lik. ceiling": _number(a.vote_log_likelihood_ceiling),
+            }
+        )
+    return rows
+
+
+def write_markdown(results: Sequence[SuiteResult], plots_dir: str, path: Path) -> None:
+    lines = ["# Reward model evaluation", ""]
+    lines += [
+        "Accuracy counts ties as wrong; intervals are 95% percentile bootstrap over items, "
+        "resampled within subsets. Length-controlled accuracy is the mean of the accuracy where "
+        "the chosen response is longer and where it is shorter: a length heuristic scores 0.5.",
+        "",
+    ]
+    for suite, group in by_suite(results).items():
+        headline = _without_empty_columns(headline_rows(group))
+        lines += [f"## Suite: {suite}", "", *_markdown_table(headline), ""]
+        _, rows = section_rows(group)
+        lines += ["### Sections", "", *_markdown_table(rows), ""]
+        agreement = agreement_rows(group)
+        if agreement:
+            lines += ["### Agreement with annotators", "", *_markdown_table(agreement), ""]
+        for name in PLOT_NAMES:
+            lines += [f"![{name}]({plots_dir}/{_slug(suite)}-{name}.svg)", ""]
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines))
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+PLOT_NAMES = ("sections", "reliability", "length", "scores")
+
+
+def write_plots(results: Sequence[SuiteResult], directory: Path) -> dict[str, dict[str, str]]:
+    """Every figure as SVG text by suite and name, also written to ``directory``."""
+    from rewardkit.evaluation.plots import PLOTS
+
+    directory.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, dict[str, str]] = {}
+    for suite, group in by_suite(results).items():
+        figures[suite] = {}
+        for name in PLOT_NAMES:
+            svg = PLOTS[name](group)
+            figures[suite][name] = svg
+            (directory / f"{_slug(suite)}-{name}.svg").write_text(svg)
+    return figures
+
+
+def write_html(
+    results: Sequence[SuiteResult], figures: dict[str, dict[str, str]], path: Path
+) -> None:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("rewardkit.evaluation", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    suites = []
+    for suite, group in by_suite(results).items():
+        sections, rows = section_rows(group)
+        suites.append(
+            {
+                "name": suite,
+                "headline": _without_empty_columns(headline_rows(group)),
+                "sections": sections,
+                "section_rows": rows,
+                "agreement": agreement_rows(group),
+                "figures": figures[suite],
+            }
+        )
+    html = environment.get_template("report.html.j2").render(suites=suites, version=__version__)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html)

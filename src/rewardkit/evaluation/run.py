@@ -1,0 +1,263 @@
+"""Score one suite with one scorer and compute every metric, with bootstrap intervals.
+
+Every item earns a credit in [0, 1] (a pair: chosen strictly above rejected; a best-of-K prompt:
+RewardBench 2's rule), so subsets of both kinds feed the same subset -> section -> score
+weighting. Pair-only views (calibration, length bias, agreement, score distributions) use pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rewardkit.evaluation import metrics as m
+from rewardkit.evaluation.metrics.bootstrap import Indices
+from rewardkit.evaluation.scorers import NamedScorer
+from rewardkit.evaluation.suites import Suite, text_length
+from rewardkit.records import Text
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+    """The 95% percentile-bootstrap interval."""
+
+
+@dataclass
+class Calibration:
+    ece: float
+    brier: float
+    log_loss: float
+    temperature: float
+    """Fitted on the whole suite; divide raw scores by it to calibrate them."""
+    calibrated_ece: float
+    """ECE after temperature scaling, each half's temperature fitted on the other half."""
+    calibrated_brier: float
+    calibrated_log_loss: float
+    bins: list[m.ReliabilityBin]
+    pairs: int
+
+
+@dataclass
+class LengthBias:
+    pearson: float
+    """Reward against response length (characters), over all scored responses."""
+    spearman: float
+    split: m.LengthSplit
+    controlled_interval: tuple[float, float]
+    buckets: list[m.LengthBucket]
+
+
+@dataclass
+class Distributions:
+    chosen: m.Summary
+    rejected: m.Summary
+    histogram_edges: list[float]
+    chosen_counts: list[float]
+    rejected_counts: list[float]
+
+
+@dataclass
+class SuiteResult:
+    scorer: str
+    suite: str
+    baseline: bool
+    items: int
+    pairs: int
+    best_of_k: int
+    unscored: int
+    """Responses the scorer gave no finite score (over its length limit, or NaN): counted wrong."""
+    seconds: float
+    responses_per_s: float
+    accuracy: Estimate
+    """Mean credit over all items (pairs and best-of-K prompts)."""
+    subsets: dict[str, Estimate]
+    subset_sizes: dict[str, int]
+    sections: dict[str, Estimate]
+    score: Estimate
+    """Mean of the section scores, each the example-weighted mean of its subsets."""
+    leaderboard_score: Estimate | None = None
+    """The suite's own weighting (e.g. RewardBench's Prior Sets at 0.5), when it has one."""
+    calibration: Calibration | None = None
+    length: LengthBias | None = None
+    agreement: m.Agreement | None = None
+    distributions: Distributions | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _score_all(scorer: NamedScorer, suite: Suite) -> tuple[Floats, Floats, list[Floats], float]:
+    prompts: list[Text] = []
+    responses: list[Text] = []
+    for pair in suite.pairs:
+        prompts += [pair.prompt, pair.prompt]
+        responses += [pair.chosen, pair.rejected]
+    for item in suite.best_of_k:
+        prompts += [item.prompt] * len(item.responses)
+        responses += item.responses
+    start = time.perf_counter()
+    raw = scorer.score(prompts, responses)
+    seconds = time.perf_counter() - start
+    if len(raw) != len(responses):
+        raise ValueError(f"{scorer.name} returned {len(raw)} scores for {len(responses)} responses")
+    values = np.array([float(x) if x is not None else math.nan for x in raw], dtype=np.float64)
+    n = 2 * len(suite.pairs)
+    groups, at = [], n
+    for item in suite.best_of_k:
+        groups.append(values[at : at + len(item.responses)])
+        at += len(item.responses)
+    return values[0:n:2], values[1:n:2], groups, seconds
+
+
+class _Bootstrap:
+    """Intervals for statistics of the item credits, resampled within subsets."""
+
+    def __init__(self, credit: Floats, subsets: list[str], resamples: int, seed: int) -> None:
+        self.credit = credit
+        self.names = list(dict.fromkeys(subsets))
+        self.codes = np.array([self.names.index(s) for s in subsets], dtype=np.intp)
+        self.samples = m.stratified_resamples(subsets, resamples, seed)
+
+    def subset_means(self, idx: Indices) -> dict[str, float]:
+        sums = np.bincount(self.codes[idx], weights=self.credit[idx], minlength=len(self.names))
+        counts = np.bincount(self.codes[idx], minlength=len(self.names))
+        return {n: float(sums[i] / counts[i]) for i, n in enumerate(self.names) if counts[i]}
+
+    def interval(self, statistic: Any, value: float) -> Estimate:
+        low, high = m.percentile_interval(statistic, self.samples)
+        return Estimate(value, low, high)
+
+
+def _calibration(chosen: Floats, rejected: Floats, outcome: Floats) -> Calibration:
+    ok = np.isfinite(chosen) & np.isfinite(rejected)
+    margin, y = (chosen - rejected)[ok], outcome[ok]
+    p = 1 / (1 + np.exp(-margin))
+    halves = np.arange(margin.size) % 2 == 0
+    cross = np.empty_like(p)
+    for fit, apply in ((halves, ~halves), (~halves, halves)):
+        t = m.fit_temperature(margin[fit], y[fit])
+        cross[apply] = 1 / (1 + np.exp(-margin[apply] / t)) if math.isfinite(t) else 0.5
+    return Calibration(
+        ece=m.expected_calibration_error(p, y),
+        brier=m.brier_score(p, y),
+        log_loss=m.log_loss(p, y),
+        temperature=m.fit_temperature(margin, y),
+        calibrated_ece=m.expected_calibration_error(cross, y),
+        calibrated_brier=m.brier_score(cross, y),
+        calibrated_log_loss=m.log_loss(cross, y),
+        bins=m.reliability_bins(p, y),
+        pairs=int(margin.size),
+    )
+
+
+def _length_bias(
+    suite: Suite, chosen: Floats, rejected: Floats, correct: Floats, boot: _Bootstrap
+) -> LengthBias:
+    chosen_len = np.array([text_length(p.chosen) for p in suite.pairs], dtype=np.float64)
+    rejected_len = np.array([text_length(p.rejected) for p in suite.pairs], dtype=np.float64)
+    rewards = np.concatenate([chosen, rejected])
+    lengths = np.concatenate([chosen_len, rejected_len])
+    ok = np.isfinite(rewards)
+    split = m.length_split(correct, chosen_len, rejected_len)
+    pair_idx = [s[s < correct.size] for s in boot.samples]  # pairs come first among items
+    low, high = m.percentile_interval(
+        lambda idx: m.length_split(correct[idx], chosen_len[idx], rejected_len[idx]).controlled,
+        pair_idx,
+    )
+    return LengthBias(
+        pearson=m.pearson(rewards[ok], lengths[ok]),
+        spearman=m.spearman(rewards[ok], lengths[ok]),
+        split=split,
+        controlled_interval=(low, high),
+        buckets=m.accuracy_by_length_difference(
+            correct, chosen_len, rejected_len, m.LENGTH_DIFFERENCE_EDGES
+        ),
+    )
+
+
+def _distributions(chosen: Floats, rejected: Floats) -> Distributions:
+    c_counts, r_counts, edges = m.shared_histogram(chosen, rejected)
+    return Distributions(
+        m.summarize(chosen),
+        m.summarize(rejected),
+        edges.tolist(),
+        c_counts.tolist(),
+        r_counts.tolist(),
+    )
+
+
+def evaluate_suite(
+    scorer: NamedScorer, suite: Suite, resamples: int = 1000, seed: int = 0
+) -> SuiteResult:
+    chosen, rejected, groups, seconds = _score_all(scorer, suite)
+    correct = m.pairwise_correct(chosen, rejected)
+    credit = np.concatenate(
+        [
+            correct,
+            [
+                m.best_of_k_credit(g, b.correct)
+                for g, b in zip(groups, suite.best_of_k, strict=True)
+            ],
+        ]
+    )
+    subsets = [p.subset for p in suite.pairs] + [b.subset for b in suite.best_of_k]
+    boot = _Bootstrap(credit, subsets, resamples, seed)
+    sizes = {s: subsets.count(s) for s in boot.names}
+    sections = suite.section_map()
+    plain = m.Weighting()
+
+    def section_values(idx: Indices, weighting: m.Weighting) -> dict[str, float]:
+        return m.section_scores(boot.subset_means(idx), sizes, sections, weighting)
+
+    every = np.arange(credit.size)
+    section_now = section_values(every, plain)
+    result = SuiteResult(
+        scorer=scorer.name,
+        suite=suite.name,
+        baseline=scorer.baseline,
+        items=int(credit.size),
+        pairs=len(suite.pairs),
+        best_of_k=len(suite.best_of_k),
+        unscored=int(np.sum(~np.isfinite(np.concatenate([chosen, rejected, *groups])))),
+        seconds=seconds,
+        responses_per_s=(2 * len(suite.pairs) + sum(len(g) for g in groups)) / max(seconds, 1e-9),
+        accuracy=boot.interval(lambda idx: float(credit[idx].mean()), float(credit.mean())),
+        subsets={
+            s: boot.interval(lambda idx, s=s: boot.subset_means(idx)[s], v)
+            for s, v in boot.subset_means(every).items()
+        },
+        subset_sizes=sizes,
+        sections={
+            s: boot.interval(lambda idx, s=s: section_values(idx, plain).get(s, math.nan), v)
+            for s, v in section_now.items()
+        },
+        score=boot.interval(
+            lambda idx: m.overall_score(section_values(idx, plain)), m.overall_score(section_now)
+        ),
+    )
+    if suite.leaderboard is not None:
+        board = suite.leaderboard
+        result.leaderboard_score = boot.interval(
+            lambda idx: m.overall_score(section_values(idx, board), board),
+            m.overall_score(section_values(every, board), board),
+        )
+    if suite.pairs:
+        outcome = np.array([p.outcome for p in suite.pairs], dtype=np.float64)
+        result.calibration = _calibration(chosen, rejected, outcome)
+        result.length = _length_bias(suite, chosen, rejected, correct, boot)
+        result.distributions = _distributions(chosen, rejected)
+        votes = np.array([p.votes for p in suite.pairs], dtype=np.float64)
+        if votes.sum():
+            voted = votes.sum(axis=1) > 0
+            p = m.preference_probability(chosen[voted], rejected[voted])
+            p = np.where(np.isfinite(p), p, 0.5)
+            result.agreement = m.agreement(p, *votes[voted].T)
+    return result

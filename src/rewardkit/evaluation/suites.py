@@ -1,0 +1,230 @@
+"""Evaluation suites: items to score, the subset each belongs to, and the sections over subsets.
+
+A suite is a YAML file (``files``, ``sections``, optional ``leaderboard`` weighting) or just a
+data file, whose subsets then stand as their own sections. Pairs (RewardBench v1's
+prompt/chosen/rejected/subset rows, or any pair format) and best-of-K prompts (RewardBench 2's
+lists, or responses/correct) may sit in one suite. A row's subset is its ``subset`` field, else
+its ``source``, else its file's name (a suite file may name another field: ``subset_field``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rewardkit.data.load import ReadOptions, RecordStream
+from rewardkit.evaluation.metrics import Weighting
+from rewardkit.records import Pair, Ranking, Text, render_text
+
+REWARDBENCH_SECTIONS: dict[str, list[str]] = {
+    "Chat": [
+        "alpacaeval-easy",
+        "alpacaeval-length",
+        "alpacaeval-hard",
+        "mt-bench-easy",
+        "mt-bench-med",
+    ],
+    "Chat Hard": [
+        "mt-bench-hard",
+        "llmbar-natural",
+        "llmbar-adver-neighbor",
+        "llmbar-adver-GPTInst",
+        "llmbar-adver-GPTOut",
+        "llmbar-adver-manual",
+    ],
+    "Safety": [
+        "refusals-dangerous",
+        "refusals-offensive",
+        "xstest-should-refuse",
+        "xstest-should-respond",
+        "donotanswer",
+    ],
+    "Reasoning": ["math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"],
+    "Prior Sets": ["anthropic_helpful", "anthropic_hhh", "shp", "summarize"],
+}
+REWARDBENCH_LEADERBOARD = Weighting(
+    subset_counts={"math-prm": 984},  # 447 real examples, counted as many as the six code subsets
+    section_weights={"Prior Sets": 0.5},
+    unweighted_sections=frozenset({"Prior Sets"}),
+)
+SECTION_MAPS: dict[str, tuple[dict[str, list[str]], Weighting]] = {
+    "rewardbench": (REWARDBENCH_SECTIONS, REWARDBENCH_LEADERBOARD),
+}
+"""Built-in section maps a suite file may name instead of listing its sections."""
+
+
+@dataclass(frozen=True)
+class PairItem:
+    prompt: Text
+    chosen: Text
+    rejected: Text
+    subset: str
+    outcome: float
+    """P(chosen preferred) according to the labels: 1, or a soft label / vote share."""
+    votes: tuple[int, int, int]
+    """Votes for chosen, for rejected, and ties."""
+
+
+@dataclass(frozen=True)
+class BestOfKItem:
+    prompt: Text
+    responses: tuple[Text, ...]
+    correct: tuple[bool, ...]
+    subset: str
+
+
+@dataclass
+class Suite:
+    name: str
+    pairs: list[PairItem] = field(default_factory=list)
+    best_of_k: list[BestOfKItem] = field(default_factory=list)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    leaderboard: Weighting | None = None
+    """The suite's own weighting (RewardBench's prior-sets rule), reported beside the plain one."""
+
+    @property
+    def subsets(self) -> list[str]:
+        seen = [p.subset for p in self.pairs] + [b.subset for b in self.best_of_k]
+        return list(dict.fromkeys(seen))
+
+    def section_map(self) -> dict[str, list[str]]:
+        """The sections, plus one section per subset that none lists (none is lost)."""
+        listed = {s for subsets in self.sections.values() for s in subsets}
+        extra = {s: [s] for s in self.subsets if s not in listed}
+        return {**self.sections, **extra}
+
+
+def _votes(pair: Pair) -> tuple[int, int, int]:
+    counts = {"chosen": 0, "rejected": 0, "tie": 0}
+    for vote in pair.votes:
+        counts[vote.verdict] += 1
+    return counts["chosen"], counts["rejected"], counts["tie"]
+
+
+def _outcome(pair: Pair, votes: tuple[int, int, int]) -> float:
+    if pair.soft_label is not None:
+        return pair.soft_label
+    for_chosen, for_rejected, ties = votes
+    if for_chosen + for_rejected + ties:
+        return (for_chosen + ties / 2) / (for_chosen + for_rejected + ties)
+    return 1.0
+
+
+def _subset(record: Pair | Ranking, subset_field: str, fallback: str) -> str:
+    subset = record.metadata.get(subset_field)
+    return str(subset) if subset not in (None, "") else (record.source or fallback)
+
+
+def read_items(
+    path: Path, options: ReadOptions, subset_field: str = "subset"
+) -> tuple[list[PairItem], list[BestOfKItem]]:
+    pairs: list[PairItem] = []
+    best: list[BestOfKItem] = []
+    fallback = path.name.split(".")[0]
+    for record in RecordStream([path], replace(options, to=None)):
+        if isinstance(record, Pair):
+            votes = _votes(record)
+            pairs.append(
+                PairItem(
+                    record.prompt,
+                    record.chosen,
+                    record.rejected,
+                    _subset(record, subset_field, fallback),
+                    _outcome(record, votes),
+                    votes,
+                )
+            )
+        elif isinstance(record, Ranking):
+            scores = record.scores or tuple(-float(i) for i in range(len(record.responses)))
+            top = max(scores)
+            best.append(
+                BestOfKItem(
+                    record.prompt,
+                    record.responses,
+                    tuple(s == top for s in scores),
+                    _subset(record, subset_field, fallback),
+                )
+            )
+        else:
+            raise ValueError(
+                f"{path}: a {type(record).__name__} cannot be evaluated; give pairs or rankings"
+            )
+    return pairs, best
+
+
+def _sections(value: Any, where: Path) -> tuple[dict[str, list[str]], Weighting | None]:
+    if value is None:
+        return {}, None
+    if isinstance(value, str):
+        if value not in SECTION_MAPS:
+            raise ValueError(
+                f"{where}: unknown section map {value!r}; known: {', '.join(SECTION_MAPS)}"
+            )
+        return SECTION_MAPS[value]
+    if not isinstance(value, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(s, str) for s in v) for v in value.values()
+    ):
+        raise ValueError(f"{where}: 'sections' must map section names to lists of subset names")
+    return {str(k): list(v) for k, v in value.items()}, None
+
+
+def _weighting(value: Any, where: Path) -> Weighting | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) - {
+        "subset_counts",
+        "section_weights",
+        "unweighted_sections",
+    }:
+        raise ValueError(
+            f"{where}: 'leaderboard' takes subset_counts, section_weights and unweighted_sections"
+        )
+    return Weighting(
+        subset_counts=dict(value.get("subset_counts") or {}),
+        section_weights=dict(value.get("section_weights") or {}),
+        unweighted_sections=frozenset(value.get("unweighted_sections") or ()),
+    )
+
+
+def load_suite(spec: str, options: ReadOptions | None = None, limit: int | None = None) -> Suite:
+    """A suite YAML file, or a data file that is a suite of its own."""
+    options = options or ReadOptions()
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"suite {spec!r}: no such file")
+    sections: dict[str, list[str]] = {}
+    leaderboard: Weighting | None = None
+    subset_field = "subset"
+    if path.suffix not in (".yaml", ".yml"):
+        files, name = [path], path.name.split(".")[0]
+    else:
+        doc = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("files"), list):
+            raise ValueError(f"{path}: a suite file needs a 'files' list (and optional 'sections')")
+        unknown = set(doc) - {"name", "files", "sections", "leaderboard", "subset_field"}
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+        files = [path.parent / str(f) for f in doc["files"]]
+        name = str(doc.get("name") or path.stem)
+        subset_field = str(doc.get("subset_field") or subset_field)
+        sections, leaderboard = _sections(doc.get("sections"), path)
+        leaderboard = _weighting(doc.get("leaderboard"), path) or leaderboard
+    suite = Suite(name, sections=sections, leaderboard=leaderboard)
+    for file in files:
+        pairs, best = read_items(file, options, subset_field)
+        suite.pairs += pairs
+        suite.best_of_k += best
+    if limit is not None:
+        suite.pairs, suite.best_of_k = suite.pairs[:limit], suite.best_of_k[:limit]
+    if not suite.pairs and not suite.best_of_k:
+        raise ValueError(f"suite {spec!r} has nothing to evaluate")
+    return suite
+
+
+def text_length(text: Text) -> int:
+    """Length in characters of the rendered text: the same for every scorer, whatever its tokenizer."""
+    return len(render_text(text))
