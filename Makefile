@@ -1,4 +1,4 @@
-# make demo: set up, train a reward model on the synthetic world, score with it; make test: the tests.
+# make demo: set up, train a reward model on the synthetic world, score and evaluate with it; make test: the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/rewardkit train --config configs/train.yaml
-	$(BIN)/rewardkit data synth --n 200 --seed 1 --output runs/demo/sample.jsonl
+	$(BIN)/rewardkit data synth --n 500 --seed 1 --output runs/demo/sample.jsonl
 	$(BIN)/rewardkit score --config configs/score.yaml
+	$(BIN)/rewardkit eval --config configs/eval.yaml
 	$(BIN)/python examples/plain_transformers.py runs/demo/model
 
 test: setup

@@ -11,6 +11,11 @@ from typing import Any
 import pytest
 import tiny
 
+from rewardkit.evaluation.command import EvalConfig, run_eval
+from rewardkit.evaluation.run import SuiteResult
+from rewardkit.records import to_dict
+from rewardkit.synthetic import generate_pairs
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -42,3 +47,46 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _saved_tiny("bert", tmp_path_factory)
+
+
+SCORER = """
+def polite(prompts, responses):
+    return [float(sum(w in r.lower() for w in ("help", "happy", "good"))) - 0.01 * len(r)
+            for r in responses]
+"""
+
+
+def write_suite(directory: Path) -> Path:
+    """A suite file over synthetic voted pairs and best-of-K rows, and a Python scorer beside it."""
+    pairs = list(generate_pairs(120, seed=5))
+    with open(directory / "pairs.jsonl", "w") as out:
+        out.writelines(json.dumps(to_dict(p)) + "\n" for p in pairs)
+    bok = [
+        {
+            "prompt": f"q{i}",
+            "chosen": [f"good answer {i}"],
+            "rejected": [f"bad {i}", f"no {i}"],
+            "subset": "bok",
+        }
+        for i in range(6)
+    ]
+    (directory / "bok.jsonl").write_text("".join(json.dumps(r) + "\n" for r in bok))
+    (directory / "suite.yaml").write_text(
+        "name: demo suite\nfiles: [pairs.jsonl, bok.jsonl]\nsubset_field: category\n"
+        "sections: {Knowledge: [capital, math], Other: [howto, harmful], Best-of-K: [bok]}\n"
+    )
+    (directory / "my_scorer.py").write_text(SCORER)
+    return directory / "suite.yaml"
+
+
+@pytest.fixture(scope="session")
+def evaluation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[SuiteResult]]:
+    directory = tmp_path_factory.mktemp("eval")
+    suite = write_suite(directory)
+    cfg = EvalConfig(
+        models=[f"{directory / 'my_scorer.py'}:polite"],
+        suites=[str(suite)],
+        output=str(directory / "out"),
+        resamples=200,
+    )
+    return directory / "out", run_eval(cfg)

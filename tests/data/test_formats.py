@@ -31,6 +31,59 @@ def test_trl_explicit_plain_and_conversational(write_jsonl: WriteJsonl) -> None:
     assert chat.chosen == (Message("assistant", "Hello!"),)
 
 
+def test_rewardbench_rows_are_trl_pairs_with_their_subset_kept(write_jsonl: WriteJsonl) -> None:
+    row = {
+        "prompt": "Hi",
+        "chosen": "Hello",
+        "rejected": "No",
+        "subset": "hep-go",
+        "chosen_model": "m",
+    }
+    stream = read_records(write_jsonl([row]))
+    (pair,) = list(stream)
+    assert isinstance(pair, Pair)
+    assert pair.metadata == {"subset": "hep-go", "chosen_model": "m"}
+    assert not stream.report.counts  # known RewardBench fields: no unknown-field warning
+
+
+def test_best_of_k_lists_become_rankings_by_correctness(write_jsonl: WriteJsonl) -> None:
+    rows = [
+        {"prompt": "P", "chosen": ["right"], "rejected": ["wrong", "worse"], "subset": "Math"},
+        {"prompt": "Q", "responses": ["a", "b"], "correct": [False, True]},
+    ]
+    stream = read_records(write_jsonl(rows))
+    first, second = list(stream)
+    assert list(stream.formats.values()) == ["best-of-k"]
+    assert first == Ranking(
+        "P", ("right", "wrong", "worse"), (1.0, 0.0, 0.0), metadata={"subset": "Math"}
+    )
+    assert isinstance(second, Ranking) and second.scores == (0.0, 1.0)
+    assert [(p.chosen, p.rejected) for p in read_pairs(write_jsonl(rows[:1], "one.jsonl"))] == [
+        ("right", "wrong"),
+        ("right", "worse"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"prompt": "P", "responses": ["a", "b"], "correct": [True]}, "1 labels for 2 responses"),
+        (
+            {"prompt": "P", "responses": ["a", "b"], "correct": [False, False]},
+            "no response is marked",
+        ),
+        ({"prompt": "P", "responses": ["a"], "correct": [True]}, "at least 2 responses"),
+        ({"prompt": "P", "responses": ["a", "b"], "correct": "yes"}, "a list of booleans"),
+    ],
+)
+def test_bad_best_of_k_rows_are_located(
+    write_jsonl: WriteJsonl, row: dict[str, object], message: str
+) -> None:
+    with pytest.raises(DataError, match=message) as caught:
+        list(read_records(write_jsonl([row]), format="best-of-k"))
+    assert "rows.jsonl:1" in str(caught.value)
+
+
 def test_trl_implicit_prompt_is_the_shared_prefix(write_jsonl: WriteJsonl) -> None:
     path = write_jsonl(
         [

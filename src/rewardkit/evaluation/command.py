@@ -41,6 +41,8 @@ class EvalConfig(ReadOptions):
     seed: int = 0
     limit: int | None = None
     """Evaluate only the first N pairs and N best-of-K prompts of each suite."""
+    subset_field: str = "subset"
+    """The row field that names an item's subset (a suite file may name its own)."""
 
 
 def run_eval(cfg: EvalConfig) -> list[SuiteResult]:
@@ -48,7 +50,7 @@ def run_eval(cfg: EvalConfig) -> list[SuiteResult]:
         raise ValueError("--models is required (a model directory, URL, module:function, ...)")
     if not cfg.suites:
         raise ValueError("--suites is required (a suite YAML or a data file)")
-    suites = [load_suite(s, cfg.read_options(), cfg.limit) for s in cfg.suites]
+    suites = [load_suite(s, cfg.read_options(), cfg.limit, cfg.subset_field) for s in cfg.suites]
     specs = list(dict.fromkeys([*cfg.models, *(f"baseline:{b}" for b in BASELINES)]))
     results: list[SuiteResult] = []
     for spec in specs:

@@ -190,7 +190,12 @@ def _weighting(value: Any, where: Path) -> Weighting | None:
     )
 
 
-def load_suite(spec: str, options: ReadOptions | None = None, limit: int | None = None) -> Suite:
+def load_suite(
+    spec: str,
+    options: ReadOptions | None = None,
+    limit: int | None = None,
+    subset_field: str = "subset",
+) -> Suite:
     """A suite YAML file, or a data file that is a suite of its own."""
     options = options or ReadOptions()
     path = Path(spec)
@@ -198,7 +203,6 @@ def load_suite(spec: str, options: ReadOptions | None = None, limit: int | None 
         raise FileNotFoundError(f"suite {spec!r}: no such file")
     sections: dict[str, list[str]] = {}
     leaderboard: Weighting | None = None
-    subset_field = "subset"
     if path.suffix not in (".yaml", ".yml"):
         files, name = [path], path.name.split(".")[0]
     else:
