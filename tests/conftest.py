@@ -85,7 +85,7 @@ def evaluation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Sui
     suite = write_suite(directory)
     cfg = EvalConfig(
         models=[f"{directory / 'my_scorer.py'}:polite"],
-        suites=[str(suite)],
+        suites=[str(suite), str(suite.parent / "bok.jsonl")],
         output=str(directory / "out"),
         resamples=200,
     )

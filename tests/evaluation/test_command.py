@@ -16,8 +16,10 @@ from rewardkit.evaluation.suites import load_suite, text_length
 
 def test_every_scorer_and_baseline_on_the_suite(evaluation: tuple[Path, list[SuiteResult]]) -> None:
     out, results = evaluation
-    assert [r.scorer.split(":")[-1] for r in results] == ["polite", "longer", "shorter", "random"]
-    assert [r.baseline for r in results] == [False, True, True, True]
+    names = ["polite", "longer", "shorter", "random"]
+    assert [r.scorer.split(":")[-1] for r in results] == [n for n in names for _ in range(2)]
+    assert [r.suite for r in results] == ["demo suite", "bok"] * 4
+    assert [r.baseline for r in results] == [False] * 2 + [True] * 6
     doc = json.loads((out / "metrics.json").read_text())
     assert [r["scorer"] for r in doc["results"]] == [r.scorer for r in results]
     assert doc["config"]["resamples"] == 200
@@ -26,6 +28,21 @@ def test_every_scorer_and_baseline_on_the_suite(evaluation: tuple[Path, list[Sui
     assert set(first["sections"]) == {"Knowledge", "Other", "Best-of-K"}
     low, value, high = (first["accuracy"][k] for k in ("low", "value", "high"))
     assert low <= value <= high
+    assert "per_item" not in first
+
+
+def test_item_scores_with_calibration(evaluation: tuple[Path, list[SuiteResult]]) -> None:
+    out, results = evaluation
+    rows = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert len(rows) == 126 + 6  # the scorer's items on both suites; baselines are left out
+    first = results[0]
+    assert first.calibration is not None
+    t = first.calibration.temperature
+    pair = rows[0]
+    assert (pair["suite"], pair["item"], len(pair["scores"])) == ("demo suite", 0, 2)
+    assert pair["calibrated"] == pytest.approx([s / t for s in pair["scores"]])
+    assert pair["credit"] == float(pair["scores"][0] > pair["scores"][1])
+    assert [len(r["scores"]) for r in rows if r["suite"] == "bok"] == [3] * 6
 
 
 def test_baseline_numbers_match_the_data(evaluation: tuple[Path, list[SuiteResult]]) -> None:
@@ -33,7 +50,7 @@ def test_baseline_numbers_match_the_data(evaluation: tuple[Path, list[SuiteResul
     suite = load_suite(str(out.parent / "suite.yaml"))
     chosen = np.array([text_length(p.chosen) for p in suite.pairs])
     rejected = np.array([text_length(p.rejected) for p in suite.pairs])
-    longer = next(r for r in results if r.scorer == "baseline:longer")
+    longer = next(r for r in results if r.scorer == "baseline:longer" and r.suite == "demo suite")
     # best-of-K: the correct "good answer i" is the longest of its three responses
     assert longer.subsets["bok"].value == 1.0
     pair_accuracy = float(np.mean(chosen > rejected))
@@ -49,6 +66,7 @@ def test_markdown_report_tables(evaluation: tuple[Path, list[SuiteResult]]) -> N
     out, _ = evaluation
     text = (out / "report.md").read_text()
     assert "## Suite: demo suite" in text
+    assert "## Suite: bok" in text
     assert "| scorer | items | accuracy | score |" in text
     assert "baseline:shorter (baseline)" in text
     assert "### Agreement with annotators" in text

@@ -1,7 +1,7 @@
 """`rewardkit eval`: one or several scorers on one or several suites, side by side.
 
-Writes ``metrics.json`` (every number), ``report.md`` and a self-contained ``report.html`` with
-plots to ``--output``. The baselines (always longer, always shorter, random) run on every suite.
+Writes ``metrics.json`` (every number), ``scores.jsonl`` (every item's raw and calibrated
+scores), ``report.md`` and a self-contained ``report.html`` with plots to ``--output``. The baselines (always longer, always shorter, random) run on every suite.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from rewardkit.data.load import ReadOptions
 from rewardkit.evaluation.report import (
     headline_rows,
     write_html,
+    write_item_scores,
     write_markdown,
     write_metrics,
     write_plots,
@@ -31,7 +32,7 @@ class EvalConfig(ReadOptions):
     suites: list[str] = field(default_factory=list)
     """Suite YAML files (files + sections) or data files (their subsets become sections)."""
     output: str = "runs/eval"
-    """Directory for metrics.json, report.md, report.html and plots/."""
+    """Directory for metrics.json, scores.jsonl, report.md, report.html and plots/."""
     batch_tokens: int = 16384
     """Padded tokens per forward pass for local models."""
     max_length: int = 512
@@ -69,8 +70,9 @@ def run_eval(cfg: EvalConfig) -> list[SuiteResult]:
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     write_metrics(results, asdict(cfg), out / "metrics.json")
+    write_item_scores(results, out / "scores.jsonl")
     figures = write_plots(results, out / "plots")
-    write_markdown(results, "plots", out / "report.md")
+    write_markdown(results, figures, "plots", out / "report.md")
     write_html(results, figures, out / "report.html")
     _print_table(results)
     print(f"wrote {out / 'metrics.json'}, {out / 'report.md'} and {out / 'report.html'}")

@@ -26,7 +26,9 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: it is inlined in HTML
 
 
-def reliability_diagram(results: Sequence[SuiteResult]) -> str:
+def reliability_diagram(results: Sequence[SuiteResult]) -> str | None:
+    if not any(r.calibration is not None and not r.baseline for r in results):
+        return None
     figure, ax = plt.subplots(figsize=(5, 4.2))
     ax.plot([0.5, 1], [0.5, 1], color="grey", linewidth=1, label="perfect calibration")
     for r in results:
@@ -50,11 +52,11 @@ def reliability_diagram(results: Sequence[SuiteResult]) -> str:
     return _svg(figure)
 
 
-def score_histograms(results: Sequence[SuiteResult]) -> str:
+def score_histograms(results: Sequence[SuiteResult]) -> str | None:
     shown = [r for r in results if r.distributions is not None and not r.baseline]
-    figure, axes = plt.subplots(
-        1, max(len(shown), 1), figsize=(4.2 * max(len(shown), 1), 3.2), squeeze=False
-    )
+    if not shown:
+        return None
+    figure, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.2), squeeze=False)
     for ax, r in zip(axes[0], shown, strict=False):
         assert r.distributions is not None
         edges = np.array(r.distributions.histogram_edges)
@@ -80,7 +82,9 @@ def score_histograms(results: Sequence[SuiteResult]) -> str:
     return _svg(figure)
 
 
-def accuracy_by_length(results: Sequence[SuiteResult]) -> str:
+def accuracy_by_length(results: Sequence[SuiteResult]) -> str | None:
+    if all(r.length is None for r in results):
+        return None
     figure, ax = plt.subplots(figsize=(6, 4))
     for r in results:
         if r.length is None:
@@ -100,7 +104,7 @@ def accuracy_by_length(results: Sequence[SuiteResult]) -> str:
     return _svg(figure)
 
 
-def section_bars(results: Sequence[SuiteResult]) -> str:
+def section_bars(results: Sequence[SuiteResult]) -> str | None:
     sections = list(dict.fromkeys(s for r in results for s in r.sections))
     figure, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(sections) * max(len(results), 1) / 2), 4))
     width = 0.8 / max(len(results), 1)
@@ -138,4 +142,5 @@ PLOTS = {
     "length": accuracy_by_length,
     "scores": score_histograms,
 }
-"""Each figure of a suite's section in the report, in order."""
+"""Each figure of a suite's section in the report, in order; None where a suite has nothing to
+draw (a best-of-K suite has no pairs to calibrate)."""

@@ -44,13 +44,37 @@ def _finite(value: Any) -> Any:
 
 
 def write_metrics(results: Sequence[SuiteResult], config: dict[str, Any], path: Path) -> None:
-    doc = {
-        "rewardkit_version": __version__,
-        "config": config,
-        "results": [_finite(asdict(r)) for r in results],
-    }
+    summaries = []
+    for r in results:
+        summary = asdict(r)
+        del summary["per_item"]
+        summaries.append(_finite(summary))
+    doc = {"rewardkit_version": __version__, "config": config, "results": summaries}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=1, allow_nan=False))
+
+
+def write_item_scores(results: Sequence[SuiteResult], path: Path) -> None:
+    """One row per (scorer, suite, item): raw scores, temperature-calibrated scores, credit."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for r in results:
+            if r.baseline:
+                continue
+            t = r.calibration.temperature if r.calibration else math.nan
+            for i, item in enumerate(r.per_item):
+                calibrated = [
+                    None if s is None or not math.isfinite(t) else s / t for s in item.scores
+                ]
+                row = {
+                    "scorer": r.scorer,
+                    "suite": r.suite,
+                    "item": i,
+                    "subset": item.subset,
+                    "scores": item.scores,
+                    "calibrated": calibrated,
+                    "credit": item.credit,
+                }
+                out.write(json.dumps(row) + "\n")
 
 
 def by_suite(results: Sequence[SuiteResult]) -> dict[str, list[SuiteResult]]:
@@ -135,7 +159,12 @@ def agreement_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
     return rows
 
 
-def write_markdown(results: Sequence[SuiteResult], plots_dir: str, path: Path) -> None:
+def write_markdown(
+    results: Sequence[SuiteResult],
+    figures: dict[str, dict[str, str]],
+    plots_dir: str,
+    path: Path,
+) -> None:
     lines = ["# Reward model evaluation", ""]
     lines += [
         "Accuracy counts ties as wrong; intervals are 95% percentile bootstrap over items, "
@@ -151,7 +180,7 @@ def write_markdown(results: Sequence[SuiteResult], plots_dir: str, path: Path) -
         agreement = agreement_rows(group)
         if agreement:
             lines += ["### Agreement with annotators", "", *_markdown_table(agreement), ""]
-        for name in PLOT_NAMES:
+        for name in figures[suite]:
             lines += [f"![{name}]({plots_dir}/{_slug(suite)}-{name}.svg)", ""]
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines))
@@ -161,21 +190,20 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
 
 
-PLOT_NAMES = ("sections", "reliability", "length", "scores")
-
-
 def write_plots(results: Sequence[SuiteResult], directory: Path) -> dict[str, dict[str, str]]:
-    """Every figure as SVG text by suite and name, also written to ``directory``."""
+    """Every figure as SVG text by suite and name (where it has something to draw), also written
+    to ``directory``."""
     from rewardkit.evaluation.plots import PLOTS
 
     directory.mkdir(parents=True, exist_ok=True)
     figures: dict[str, dict[str, str]] = {}
     for suite, group in by_suite(results).items():
         figures[suite] = {}
-        for name in PLOT_NAMES:
-            svg = PLOTS[name](group)
-            figures[suite][name] = svg
-            (directory / f"{_slug(suite)}-{name}.svg").write_text(svg)
+        for name, draw in PLOTS.items():
+            svg = draw(group)
+            if svg is not None:
+                figures[suite][name] = svg
+                (directory / f"{_slug(suite)}-{name}.svg").write_text(svg)
     return figures
 
 

@@ -66,6 +66,14 @@ class Distributions:
     rejected_counts: list[float]
 
 
+@dataclass(frozen=True)
+class ItemScore:
+    subset: str
+    scores: list[float | None]
+    """Raw scores: [chosen, rejected] for a pair, one per response for a best-of-K prompt."""
+    credit: float
+
+
 @dataclass
 class SuiteResult:
     scorer: str
@@ -91,7 +99,8 @@ class SuiteResult:
     length: LengthBias | None = None
     agreement: m.Agreement | None = None
     distributions: Distributions | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    per_item: list[ItemScore] = field(default_factory=list, repr=False)
+    """Each item's raw scores and credit: written to scores.jsonl, kept out of metrics.json."""
 
 
 def _score_all(scorer: NamedScorer, suite: Suite) -> tuple[Floats, Floats, list[Floats], float]:
@@ -243,6 +252,12 @@ def evaluate_suite(
             lambda idx: m.overall_score(section_values(idx, plain)), m.overall_score(section_now)
         ),
     )
+    rows = [[c, r] for c, r in zip(chosen.tolist(), rejected.tolist(), strict=True)]
+    rows += [g.tolist() for g in groups]
+    result.per_item = [
+        ItemScore(s, [v if math.isfinite(v) else None for v in row], float(c))
+        for s, row, c in zip(subsets, rows, credit.tolist(), strict=True)
+    ]
     if suite.leaderboard is not None:
         board = suite.leaderboard
         result.leaderboard_score = boot.interval(
