@@ -88,6 +88,12 @@ def test_probability_uses_the_reward_difference() -> None:
     assert p == pytest.approx([1 / (1 + math.exp(-2)), 0.5])
 
 
+def test_huge_reward_gaps_do_not_overflow() -> None:
+    p = m.preference_probability([5000.0, -5000.0], [0.0, 0.0])  # warnings are errors here
+    assert p.tolist() == [1.0, 0.0]
+    assert m.fit_temperature(np.array([5000.0, -3000.0, 10.0]), np.array([1.0, 1.0, 0.0])) > 0
+
+
 def test_fitted_temperature_is_the_maximum_likelihood_one() -> None:
     # margins +-1 with outcomes 0.75 / 0.25: the optimum has sigmoid(1/T) = 0.75, T = 1 / ln 3
     t = m.fit_temperature(np.array([1.0, -1.0]), np.array([0.75, 0.25]))

@@ -72,6 +72,16 @@ def test_suite_file_with_own_sections_weighting_and_subset_field(
     assert suite.leaderboard is not None and suite.leaderboard.section_weights == {"S": 2}
 
 
+def test_rows_without_subset_take_the_file_as_listed(tmp_path: Path) -> None:
+    (tmp_path / "hh").mkdir()
+    row = '{"prompt": "p", "chosen": "a", "rejected": "b"}\n'
+    (tmp_path / "hh" / "eval.jsonl").write_text(row)
+    (tmp_path / "eval.jsonl").write_text(row)
+    (tmp_path / "suite.yaml").write_text("files: [hh/eval.jsonl, eval.jsonl]\n")
+    suite = load_suite(str(tmp_path / "suite.yaml"))
+    assert [p.subset for p in suite.pairs] == ["hh/eval", "eval"]
+
+
 def test_votes_become_counts_and_outcome(write_jsonl: Callable[..., Path]) -> None:
     votes = [
         {"annotator": "a", "verdict": "chosen"},

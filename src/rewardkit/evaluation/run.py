@@ -148,12 +148,12 @@ class _Bootstrap:
 def _calibration(chosen: Floats, rejected: Floats, outcome: Floats) -> Calibration:
     ok = np.isfinite(chosen) & np.isfinite(rejected)
     margin, y = (chosen - rejected)[ok], outcome[ok]
-    p = 1 / (1 + np.exp(-margin))
+    p = m.sigmoid(margin)
     halves = np.arange(margin.size) % 2 == 0
     cross = np.empty_like(p)
     for fit, apply in ((halves, ~halves), (~halves, halves)):
         t = m.fit_temperature(margin[fit], y[fit])
-        cross[apply] = 1 / (1 + np.exp(-margin[apply] / t)) if math.isfinite(t) else 0.5
+        cross[apply] = m.sigmoid(margin[apply] / t) if math.isfinite(t) else 0.5
     return Calibration(
         ece=m.expected_calibration_error(p, y),
         brier=m.brier_score(p, y),

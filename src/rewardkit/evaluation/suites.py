@@ -4,7 +4,8 @@ A suite is a YAML file (``files``, ``sections``, optional ``leaderboard`` weight
 data file, whose subsets then stand as their own sections. Pairs (RewardBench v1's
 prompt/chosen/rejected/subset rows, or any pair format) and best-of-K prompts (RewardBench 2's
 lists, or responses/correct) may sit in one suite. A row's subset is its ``subset`` field, else
-its ``source``, else its file's name (a suite file may name another field: ``subset_field``).
+its ``source``, else its file's name as the suite lists it (``hh/eval`` for ``hh/eval.jsonl``); a suite file
+may name another subset field (``subset_field``).
 """
 
 from __future__ import annotations
@@ -119,12 +120,19 @@ def _subset(record: Pair | Ranking, subset_field: str, fallback: str) -> str:
     return str(subset) if subset not in (None, "") else (record.source or fallback)
 
 
+def _without_suffixes(name: str) -> str:
+    """'hh/eval.jsonl.gz' -> 'hh/eval'."""
+    path = Path(name)
+    return str(path.with_name(path.name.split(".")[0]))
+
+
 def read_items(
-    path: Path, options: ReadOptions, subset_field: str = "subset"
+    path: Path, options: ReadOptions, subset_field: str = "subset", fallback: str | None = None
 ) -> tuple[list[PairItem], list[BestOfKItem]]:
+    """The items of one file; rows without a subset take ``fallback`` (default: the file's name)."""
     pairs: list[PairItem] = []
     best: list[BestOfKItem] = []
-    fallback = path.name.split(".")[0]
+    fallback = fallback or _without_suffixes(path.name)
     for record in RecordStream([path], replace(options, to=None)):
         if isinstance(record, Pair):
             votes = _votes(record)
@@ -204,7 +212,7 @@ def load_suite(
     sections: dict[str, list[str]] = {}
     leaderboard: Weighting | None = None
     if path.suffix not in (".yaml", ".yml"):
-        files, name = [path], path.name.split(".")[0]
+        files, name = [(path, _without_suffixes(path.name))], _without_suffixes(path.name)
     else:
         doc = yaml.safe_load(path.read_text()) or {}
         if not isinstance(doc, Mapping) or not isinstance(doc.get("files"), list):
@@ -212,14 +220,14 @@ def load_suite(
         unknown = set(doc) - {"name", "files", "sections", "leaderboard", "subset_field"}
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-        files = [path.parent / str(f) for f in doc["files"]]
+        files = [(path.parent / str(f), _without_suffixes(str(f))) for f in doc["files"]]
         name = str(doc.get("name") or path.stem)
         subset_field = str(doc.get("subset_field") or subset_field)
         sections, leaderboard = _sections(doc.get("sections"), path)
         leaderboard = _weighting(doc.get("leaderboard"), path) or leaderboard
     suite = Suite(name, sections=sections, leaderboard=leaderboard)
-    for file in files:
-        pairs, best = read_items(file, options, subset_field)
+    for file, fallback in files:
+        pairs, best = read_items(file, options, subset_field, fallback)
         suite.pairs += pairs
         suite.best_of_k += best
     if limit is not None:

@@ -17,6 +17,7 @@ from rewardkit.evaluation.metrics.calibration import (
     log_loss,
     preference_probability,
     reliability_bins,
+    sigmoid,
 )
 from rewardkit.evaluation.metrics.distribution import Summary, shared_histogram, summarize
 from rewardkit.evaluation.metrics.length import (
@@ -53,6 +54,7 @@ __all__ = [
     "reliability_bins",
     "section_scores",
     "shared_histogram",
+    "sigmoid",
     "spearman",
     "stratified_resamples",
     "summarize",

@@ -18,11 +18,18 @@ Floats = npt.NDArray[np.float64]
 EPS = 1e-12
 
 
+def sigmoid(x: npt.ArrayLike) -> Floats:
+    """The logistic function without overflow for large |x| (reward gaps can be huge)."""
+    return np.asarray(
+        0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64))), dtype=np.float64
+    )
+
+
 def preference_probability(
     chosen: npt.ArrayLike, rejected: npt.ArrayLike, temperature: float = 1.0
 ) -> Floats:
     margin = np.asarray(chosen, dtype=np.float64) - np.asarray(rejected, dtype=np.float64)
-    return np.asarray(1.0 / (1.0 + np.exp(-margin / temperature)), dtype=np.float64)
+    return sigmoid(margin / temperature)
 
 
 def brier_score(p: Floats, y: Floats) -> float:
@@ -80,7 +87,7 @@ def fit_temperature(margins: Floats, y: Floats, iterations: int = 100) -> float:
     a coin (the margins are uninformative or inverted)."""
 
     def slope(beta: float) -> float:
-        p = 1.0 / (1.0 + np.exp(-beta * margins))
+        p = sigmoid(beta * margins)
         return float(np.mean((p - y) * margins))
 
     if margins.size == 0 or slope(0.0) >= 0:
