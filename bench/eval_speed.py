@@ -39,9 +39,10 @@ def main() -> None:
         data = Path(tmp) / "pairs.jsonl"
         write_records(generate_pairs(args.n, seed=11), data)
         commands = {
-            "score": ["score", "--model", args.model, "--data", str(data), "--output", f"{tmp}/s.jsonl"],
+            "score": ["score", "--model", args.model, "--data", str(data), "--output", f"{tmp}/s.jsonl",
+                      "--on_error", "skip"],
             "eval": ["eval", "--models", args.model, "--suites", str(data), "--output", f"{tmp}/eval",
-                     "--subset_field", "category"],
+                     "--subset_field", "category", "--on_error", "skip"],
         }  # fmt: skip
         seconds: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.repeats):

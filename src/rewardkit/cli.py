@@ -72,6 +72,11 @@ def _eval(cfg: Any) -> int:
     return 0
 
 
+def _serve(cfg: Any) -> int:
+    _load("rewardkit.serving.command:serve")(cfg)
+    return 0
+
+
 def _score(cfg: Any) -> int:
     _load("rewardkit.models.score_command:score_file")(cfg)
     return 0
@@ -87,6 +92,11 @@ COMMANDS: dict[str, Command] = {
         "score responses in a file with a trained model (JSONL out)",
         "rewardkit.models.score_command:ScoreConfig",
         _score,
+    ),
+    "serve": Command(
+        "serve a reward model over HTTP (rewardkit /score, OpenRLHF /get_reward, /metrics)",
+        "rewardkit.serving.config:ServeConfig",
+        _serve,
     ),
     "eval": Command(
         "evaluate scorers on suites: accuracy by section, calibration, length bias, report",

@@ -14,7 +14,8 @@ import httpx
 import pytest
 import tiny
 
-from rewardkit.evaluation.scorers import RemoteScorer, resolve_scorer
+from rewardkit.evaluation.scorers import resolve_scorer
+from rewardkit.models.remote import RemoteScorer
 
 PROMPTS = ["What is 2 plus 3?", "Say hi."]
 RESPONSES = ["It is 5.", "Hello there, nice to meet you! How are you doing today?"]
@@ -79,7 +80,7 @@ def test_baselines() -> None:
 
 
 def test_remote_scorer_speaks_openrlhf_protocol(server: RewardServer) -> None:
-    scorer = RemoteScorer(server.url, batch_size=1)
+    scorer = RemoteScorer(server.url, "openrlhf", batch_size=1)
     assert scorer(PROMPTS, RESPONSES) == QUERY_LENGTHS
     assert server.bodies[0] == {"query": [PROMPTS[0] + RESPONSES[0]], "prompts": [PROMPTS[0]]}
     assert resolve_scorer(server.url).score(PROMPTS[:1], RESPONSES[:1]) == QUERY_LENGTHS[:1]
@@ -87,20 +88,25 @@ def test_remote_scorer_speaks_openrlhf_protocol(server: RewardServer) -> None:
 
 @pytest.mark.parametrize("server", [[503, 429]], indirect=True)
 def test_remote_scorer_retries_busy_answers(server: RewardServer) -> None:
-    assert RemoteScorer(server.url, retries=2)(PROMPTS, RESPONSES) == QUERY_LENGTHS
+    assert (
+        RemoteScorer(server.url, "openrlhf", retries=2, backoff_s=0)(PROMPTS, RESPONSES)
+        == QUERY_LENGTHS
+    )
     assert len(server.bodies) == 3
 
 
 @pytest.mark.parametrize("server", [[503, 503, 503]], indirect=True)
 def test_remote_scorer_raises_instead_of_inventing_rewards(server: RewardServer) -> None:
     with pytest.raises(httpx.HTTPStatusError, match="503"):
-        RemoteScorer(server.url, retries=2)(PROMPTS, RESPONSES)
+        RemoteScorer(server.url, "openrlhf", retries=2, backoff_s=0)(PROMPTS, RESPONSES)
     assert len(server.bodies) == 3
 
 
 def test_remote_scorer_raises_when_nothing_listens() -> None:
     with pytest.raises(httpx.TransportError):
-        RemoteScorer("http://127.0.0.1:9/get_reward", retries=1)(PROMPTS, RESPONSES)
+        RemoteScorer("http://127.0.0.1:9/get_reward", "openrlhf", retries=1, backoff_s=0)(
+            PROMPTS, RESPONSES
+        )
 
 
 def test_python_function_from_a_file(tmp_path: Path) -> None:

@@ -109,5 +109,5 @@ class DataError(ValueError):
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
             f"{report.n_errors} error(s) in the input:\n{shown}{tail}\n"
-            "(use --on-error skip to drop these rows and count them)"
+            "(use --on_error skip to drop these rows and count them)"
         )

@@ -2,7 +2,8 @@
 
 - a directory written by `rewardkit train` (``rewardkit.json`` beside the weights);
 - a plain Hugging Face ``*ForSequenceClassification`` directory with one label;
-- an ``http(s)://`` URL of a reward server speaking OpenRLHF's ``/get_reward`` protocol;
+- an ``http(s)://`` URL of a reward server: rewardkit's (``rewardkit serve``), or any server
+  speaking OpenRLHF's protocol when the URL ends in ``/get_reward``;
 - ``module:function`` or ``path/to/file.py:function``, a Python callable ``(prompts, responses)``;
 - ``baseline:longer``, ``baseline:shorter``, ``baseline:random``: the heuristics every report
   shows, so nobody mistakes a length heuristic for a reward model.
@@ -13,15 +14,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-import httpx
-
+from rewardkit.models.remote import RemoteScorer
 from rewardkit.records import Text, render_text
 from rewardkit.scoring import Scorer
 
@@ -57,50 +55,6 @@ BASELINES: dict[str, Scorer] = {
 }
 
 
-@dataclass
-class RemoteScorer:
-    """A client of a reward server's OpenRLHF-style ``POST /get_reward``: ``{"query": [text],
-    "prompts": [prompt]}`` in, ``{"rewards": [float]}`` out. Failures are retried a bounded
-    number of times, then raised: a reward is never invented."""
-
-    url: str
-    batch_size: int = 64
-    retries: int = 3
-    timeout_s: float = 60.0
-    api_key: str | None = None
-
-    def __call__(self, prompts: Sequence[Text], responses: Sequence[Text]) -> list[float]:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        rewards: list[float] = []
-        with httpx.Client(timeout=self.timeout_s, headers=headers) as client:
-            for start in range(0, len(prompts), self.batch_size):
-                p = [render_text(x) for x in prompts[start : start + self.batch_size]]
-                r = [render_text(x) for x in responses[start : start + self.batch_size]]
-                body = {"query": [a + b for a, b in zip(p, r, strict=True)], "prompts": p}
-                rewards += self._post(client, body, len(p))
-        return rewards
-
-    def _post(self, client: httpx.Client, body: dict[str, list[str]], expected: int) -> list[float]:
-        for attempt in range(self.retries + 1):
-            try:
-                reply = client.post(self.url, json=body)
-                if reply.status_code in (429, 502, 503, 504) and attempt < self.retries:
-                    time.sleep(float(reply.headers.get("Retry-After", 0.5 * 2**attempt)))
-                    continue
-                reply.raise_for_status()
-                rewards = reply.json().get("rewards")
-                if not isinstance(rewards, list) or len(rewards) != expected:
-                    raise ValueError(
-                        f"{self.url}: expected {expected} rewards, got {rewards!r:.200}"
-                    )
-                return [float(x) if x is not None else math.nan for x in rewards]
-            except httpx.TransportError:
-                if attempt == self.retries:
-                    raise
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
-
-
 def _python_callable(spec: str) -> Scorer:
     target, _, attribute = spec.rpartition(":")
     if target.endswith(".py"):
@@ -126,7 +80,8 @@ def resolve_scorer(
             raise ValueError(f"unknown baseline {kind!r}; known: {', '.join(BASELINES)}")
         return NamedScorer(spec, BASELINES[kind], baseline=True)
     if spec.startswith(("http://", "https://")):
-        return NamedScorer(spec, RemoteScorer(spec))
+        openrlhf = spec.rstrip("/").endswith("/get_reward")
+        return NamedScorer(spec, RemoteScorer(spec, "openrlhf" if openrlhf else "rewardkit"))
     path = Path(spec)
     if path.is_dir():
         from rewardkit.models.reward_model import INFO_FILE, RewardModel

@@ -1,0 +1,1 @@
+"""The reward server: a FastAPI app over a batching scheduler, and its clients."""

@@ -1,0 +1,184 @@
+"""What the scheduler runs: items prepared as token ids, and the model that scores a batch of them.
+
+``ModelBackend`` wraps a ``RewardModel``. Decoder models that allow it run packed batches in
+which every distinct prompt is encoded once and each response attends to its prompt and itself
+(``models.packing``, the mechanism of fast training): a GRPO group of eight responses to one long
+prompt costs one prompt, not eight. Other models run padded batches in length order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from rewardkit.models.packing import Unit, pack
+from rewardkit.models.reward_model import RewardModel
+from rewardkit.records import Text, render_text
+
+
+@dataclass(frozen=True)
+class Prepared:
+    prefix: tuple[int, ...]
+    """Prompt tokens that responses may share (decoders); empty otherwise."""
+    rest: tuple[int, ...]
+    dropped: int = 0
+    """Prompt tokens cut from the left to fit the limit (0: nothing was cut)."""
+
+    @property
+    def length(self) -> int:
+        return len(self.prefix) + len(self.rest)
+
+
+class ItemTooLong(ValueError):
+    def __init__(self, tokens: int, limit: int, reason: str = "") -> None:
+        super().__init__(f"{tokens} tokens, over the limit of {limit}{reason}")
+        self.tokens = tokens
+        self.limit = limit
+
+
+class CostMeter:
+    """Tokens a growing batch computes: padded rows (count x longest), or packed tokens with each
+    distinct prompt once. Kept incrementally, so cutting a window into batches stays linear."""
+
+    def __init__(self, shares_prompt: bool) -> None:
+        self.shares_prompt = shares_prompt
+        self.count = 0
+        self.longest = 0
+        self.packed = 0
+        self.prompts: set[tuple[int, ...]] = set()
+
+    def with_item(self, item: Prepared) -> int:
+        if self.shares_prompt:
+            new_prompt = 0 if item.prefix in self.prompts else len(item.prefix)
+            return self.packed + new_prompt + len(item.rest)
+        return (self.count + 1) * max(self.longest, item.length)
+
+    def add(self, item: Prepared) -> None:
+        self.packed = self.with_item(item) if self.shares_prompt else self.packed
+        self.prompts.add(item.prefix)
+        self.count += 1
+        self.longest = max(self.longest, item.length)
+
+    @property
+    def total(self) -> int:
+        return self.packed if self.shares_prompt else self.count * self.longest
+
+
+class ModelBackend:
+    def __init__(
+        self,
+        model: RewardModel,
+        max_tokens: int | None = None,
+        overflow: Literal["reject", "truncate_left"] = "reject",
+        shared_prompt: bool = True,
+    ) -> None:
+        self.model = model.eval()
+        self.limit = min(max_tokens or model.info.max_length, model.info.max_length)
+        self.overflow = overflow
+        self.shares_prompt = shared_prompt and model.is_decoder and model.info.pooling == "last"
+        self.device = next(model.parameters()).device
+
+    # ---- preparing items (tokenisation; runs off the event loop) ----------------------------
+
+    def prepare(self, prompt: Text, response: Text) -> Prepared:
+        encoded = self.model.encode_parts(prompt, response)
+        prefix, rest = encoded.prompt, encoded.response
+        if not prefix:  # encoders, and decoders whose chat template cannot be split
+            prefix, rest = [], encoded.ids
+        total = len(prefix) + len(rest)
+        if total <= self.limit:
+            return Prepared(tuple(prefix), tuple(rest))
+        if self.overflow == "reject":
+            raise ItemTooLong(total, self.limit)
+        return self._cut_prompt(prompt, response, prefix, rest, total)
+
+    def _cut_prompt(
+        self, prompt: Text, response: Text, prefix: list[int], rest: list[int], total: int
+    ) -> Prepared:
+        if self.model.is_decoder and prefix:
+            keep = self.limit - len(rest)
+            if keep < 1:
+                raise ItemTooLong(total, self.limit, ": the response alone is too long")
+            return Prepared(tuple(prefix[-keep:]), tuple(rest), dropped=len(prefix) - keep)
+        # a sentence pair: the tokenizer cuts the first text (the prompt) from its left side
+        tokenizer = self.model.tokenizer
+        side = tokenizer.truncation_side
+        tokenizer.truncation_side = "left"
+        try:
+            ids = tokenizer(
+                render_text(prompt),
+                render_text(response),
+                truncation="only_first",
+                max_length=self.limit,
+            )["input_ids"]
+        except Exception as exc:  # the tokenizer refuses when the response alone is too long
+            raise ItemTooLong(total, self.limit, ": the response alone is too long") from exc
+        finally:
+            tokenizer.truncation_side = side
+        return Prepared((), tuple(ids), dropped=total - len(ids))
+
+    def split_query(self, query: str, prompt: str) -> tuple[str, str]:
+        """OpenRLHF sends prompt + response as one decoded string, often ending in the EOS text;
+        the prompt is split off when it is a prefix, and a trailing EOS is dropped (it is
+        appended again by the encoding)."""
+        eos = self.model.tokenizer.eos_token
+        while eos and query.endswith(eos):
+            query = query[: -len(eos)]
+        if prompt and query.startswith(prompt):
+            return prompt, query[len(prompt) :]
+        return "", query
+
+    # ---- scoring a batch (runs in the scheduler's worker thread) ----------------------------
+
+    def sort_key(self, item: Prepared) -> tuple[int, tuple[int, ...], int]:
+        """Length order; with shared prompts, responses to one prompt stay side by side."""
+        if self.shares_prompt:
+            return (len(item.prefix), item.prefix, len(item.rest))
+        return (item.length, (), 0)
+
+    def meter(self) -> CostMeter:
+        return CostMeter(self.shares_prompt)
+
+    @torch.inference_mode()
+    def run(self, items: Sequence[Prepared]) -> list[float]:
+        if self.shares_prompt:
+            inputs = self._packed(items)
+        else:
+            inputs = self.model.collate([list(item.prefix + item.rest) for item in items])
+        rewards = self.model(**{k: v.to(self.device) for k, v in inputs.items()})
+        return [float(x) for x in rewards.float().cpu().tolist()]
+
+    def _packed(self, items: Sequence[Prepared]) -> dict[str, torch.Tensor]:
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for index, item in enumerate(items):
+            groups.setdefault(item.prefix, []).append(index)
+        units = [
+            Unit(list(prefix), [list(items[i].rest) for i in members])
+            for prefix, members in groups.items()
+        ]
+        pad = self.model.tokenizer.pad_token_id or 0
+        inputs, _ = pack(units, causal=True, pad_id=pad)
+        # pack reads units in order, branches in order: map back to the items' order
+        order = [i for members in groups.values() for i in members]
+        position = torch.empty(len(items), dtype=torch.long)
+        position[torch.tensor(order)] = torch.arange(len(items))
+        for key in ("read_rows", "read_starts", "read_ends"):
+            inputs[key] = inputs[key][position]
+        return inputs
+
+    def warm_up(self, batch_tokens: int) -> None:
+        """The largest shapes once (a full-width batch at the token budget), so the first real
+        request does not pay for allocator growth and kernel selection."""
+        width = self.limit
+        rows = max(1, batch_tokens // width)
+        filler = self.model.tokenizer.convert_tokens_to_ids(self.model.tokenizer.unk_token or "a")
+        item = Prepared((), tuple([filler if isinstance(filler, int) else 1] * width))
+        self.run([item] * rows)
+
+
+def finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
