@@ -3,7 +3,7 @@
     python bench/serve_load.py --model runs/demo/model --seconds 60
 
 1. in-process: `RewardModel.score` on the items the clients send (items/s, same batch budget);
-2. load: 64 concurrent clients for --seconds, 4 items per request: p50/p99 latency, items/s,
+2. load: 64 concurrent clients for --seconds, 8 items per request: p50/p99 latency, items/s,
    ratio to in-process, status codes (goal: >= 0.85, zero 5xx);
 3. overload: concurrency cap 16 and 64 clients: only 200 and 429, /health fine;
 4. exactness: scores over HTTP against in-process scores (max difference);
@@ -33,8 +33,6 @@ import httpx
 
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.synthetic import generate_pairs
-
-ITEMS_PER_REQUEST = 4
 
 
 def free_port() -> int:
@@ -138,10 +136,12 @@ async def fuzz(url: str, bodies: list[bytes]) -> dict[str, Any]:
     return {"codes": dict(codes), "largest_reply_bytes": largest, "health": health}
 
 
-def in_process_rate(model: RewardModel, prompts: list[str], responses: list[str]) -> float:
-    model.score(prompts[:64], responses[:64])  # warm-up
+def in_process_rate(
+    model: RewardModel, prompts: list[str], responses: list[str], batch_tokens: int
+) -> float:
+    model.score(prompts[:64], responses[:64], batch_tokens)  # warm-up
     start = time.perf_counter()
-    model.score(prompts, responses)
+    model.score(prompts, responses, batch_tokens)
     return len(prompts) / (time.perf_counter() - start)
 
 
@@ -193,6 +193,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--fuzz", type=int, default=10_000)
     parser.add_argument("--parts", default="load,overload,exact,fuzz,grpo")
+    parser.add_argument("--items_per_request", type=int, default=8)
+    parser.add_argument(
+        "--batch_tokens", type=int, default=4096, help="server and in-process alike"
+    )
     args = parser.parse_args()
     parts = args.parts.split(",")
     pairs = list(generate_pairs(2000, seed=3))
@@ -200,14 +204,16 @@ def main() -> None:
     responses = [str(r) for p in pairs for r in (p.chosen, p.rejected)]
     bodies = [
         {"items": [{"prompt": p, "response": r} for p, r in
-                   zip(prompts[i : i + ITEMS_PER_REQUEST], responses[i : i + ITEMS_PER_REQUEST], strict=True)]}
-        for i in range(0, len(prompts), ITEMS_PER_REQUEST)
+                   zip(prompts[i : i + args.items_per_request], responses[i : i + args.items_per_request], strict=True)]}
+        for i in range(0, len(prompts), args.items_per_request)
     ]  # fmt: skip
     model = RewardModel.load(args.model)
     if "load" in parts:
-        rate = in_process_rate(model, prompts, responses)
+        rate = in_process_rate(model, prompts, responses, args.batch_tokens)
         print(f"in-process scorer: {rate:.1f} items/s ({len(prompts)} items)", flush=True)
-        server = Server(args.model, "--max_concurrency", "128")
+        server = Server(
+            args.model, "--max_concurrency", "128", "--batch_tokens", str(args.batch_tokens)
+        )
         try:
             result = asyncio.run(load(server.url, bodies, 64, args.seconds))
         finally:
@@ -226,7 +232,7 @@ def main() -> None:
             f"overload (cap 16, 64 clients): codes {result['codes']}, /health {health}", flush=True
         )
     if "exact" in parts:
-        server = Server(args.model)
+        server = Server(args.model, "--max_concurrency", "128")
         try:
             sample = bodies[:100]
             replies = asyncio.run(_post_all(server.url, sample))

@@ -73,7 +73,11 @@ def _eval(cfg: Any) -> int:
 
 
 def _serve(cfg: Any) -> int:
-    _load("rewardkit.serving.command:serve")(cfg)
+    try:
+        serve = _load("rewardkit.serving.command:serve")
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the server needs {exc.name}: pip install 'rewardkit[serve]'") from None
+    serve(cfg)
     return 0
 
 

@@ -3,7 +3,8 @@
 ``ModelBackend`` wraps a ``RewardModel``. Decoder models that allow it run packed batches in
 which every distinct prompt is encoded once and each response attends to its prompt and itself
 (``models.packing``, the mechanism of fast training): a GRPO group of eight responses to one long
-prompt costs one prompt, not eight. Other models run padded batches in length order.
+prompt costs one prompt, not eight. Other models run padded batches in length order (measured on
+CPU: for short independent items, small length-sorted padded batches beat packed rows).
 """
 
 from __future__ import annotations
@@ -44,28 +45,29 @@ class CostMeter:
     """Tokens a growing batch computes: padded rows (count x longest), or packed tokens with each
     distinct prompt once. Kept incrementally, so cutting a window into batches stays linear."""
 
-    def __init__(self, shares_prompt: bool) -> None:
-        self.shares_prompt = shares_prompt
+    def __init__(self, packed: bool) -> None:
+        self.packs = packed
         self.count = 0
         self.longest = 0
         self.packed = 0
         self.prompts: set[tuple[int, ...]] = set()
 
     def with_item(self, item: Prepared) -> int:
-        if self.shares_prompt:
-            new_prompt = 0 if item.prefix in self.prompts else len(item.prefix)
-            return self.packed + new_prompt + len(item.rest)
-        return (self.count + 1) * max(self.longest, item.length)
+        if not self.packs:
+            return (self.count + 1) * max(self.longest, item.length)
+        new_prompt = 0 if item.prefix in self.prompts else len(item.prefix)
+        return self.packed + new_prompt + len(item.rest)
 
     def add(self, item: Prepared) -> None:
-        self.packed = self.with_item(item) if self.shares_prompt else self.packed
+        if self.packs:
+            self.packed = self.with_item(item)
         self.prompts.add(item.prefix)
         self.count += 1
         self.longest = max(self.longest, item.length)
 
     @property
     def total(self) -> int:
-        return self.packed if self.shares_prompt else self.count * self.longest
+        return self.packed if self.packs else self.count * self.longest
 
 
 class ModelBackend:
@@ -79,7 +81,12 @@ class ModelBackend:
         self.model = model.eval()
         self.limit = min(max_tokens or model.info.max_length, model.info.max_length)
         self.overflow = overflow
-        self.shares_prompt = shared_prompt and model.is_decoder and model.info.pooling == "last"
+        self.shares_prompt = (
+            shared_prompt
+            and model.is_decoder
+            and model.info.pooling == "last"
+            and model.supports_packing
+        )
         self.device = next(model.parameters()).device
 
     # ---- preparing items (tokenisation; runs off the event loop) ----------------------------
@@ -160,10 +167,9 @@ class ModelBackend:
             Unit(list(prefix), [list(items[i].rest) for i in members])
             for prefix, members in groups.items()
         ]
-        pad = self.model.tokenizer.pad_token_id or 0
-        inputs, _ = pack(units, causal=True, pad_id=pad)
-        # pack reads units in order, branches in order: map back to the items' order
         order = [i for members in groups.values() for i in members]
+        inputs, _ = pack(units, causal=True, pad_id=self.model.tokenizer.pad_token_id or 0)
+        # pack reads units in order, branches in order: map back to the items' order
         position = torch.empty(len(items), dtype=torch.long)
         position[torch.tensor(order)] = torch.arange(len(items))
         for key in ("read_rows", "read_starts", "read_ends"):

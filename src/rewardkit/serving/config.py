@@ -13,8 +13,9 @@ class ServeConfig:
     host: str = "127.0.0.1"
     """Interface to bind; loopback by default, so nothing is exposed by accident."""
     port: int = 5000
-    batch_tokens: int = 16384
-    """Tokens per forward pass: batches are formed across requests by this budget."""
+    batch_tokens: int = 4096
+    """Tokens per forward pass (padded): batches are formed across requests by this budget.
+    Small batches in length order are fastest on CPU; raise it on a GPU."""
     shared_prompt: bool = True
     """Decoder models: responses that share a prompt (a GRPO group) run with it encoded once."""
     max_tokens: int | None = None

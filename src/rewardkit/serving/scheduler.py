@@ -1,10 +1,12 @@
 """Batches across requests, off the event loop.
 
-Requests put their prepared items on a queue and await a future. One worker thread takes what
-is waiting (a window of about four batches, oldest first), orders it by the backend's sort key,
-cuts it into batches by the token budget and runs them; each request's future resolves when its
-last item is scored. The event loop never runs the model, so health checks, metrics and 429s
-stay instant under load.
+Requests put their prepared items on a queue and await a future. One worker thread keeps every
+waiting item in a pool ordered by the backend's sort key (length; with shared prompts, prompt
+first) and forms each batch around the oldest waiting item: its neighbours in that order, nearest
+in length first, up to the token budget. Batches are thus tight in length (little padding) while
+no item waits behind an endless stream of better-fitting ones. Each request's future resolves
+when its last item is scored. The event loop never runs the model, so health checks, metrics and
+429s stay instant under load.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class QueueFull(RuntimeError):
 
 @dataclass
 class _Request:
+    seq: int
     items: list[Prepared]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[list[float]]
@@ -65,6 +68,7 @@ class Scheduler:
         self.on_batch = on_batch
         self._pending: deque[_Request] = deque()
         self._queued_items = 0
+        self._submitted = 0
         self._wake = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._work, name="rewardkit-scheduler", daemon=True)
@@ -88,8 +92,9 @@ class Scheduler:
         """A future of the items' scores (in order), and a function that drops the request's
         items still queued (for timeouts). Raises ``QueueFull`` when the queue cap is reached."""
         loop = asyncio.get_running_loop()
-        request = _Request(items, loop, loop.create_future())
         with self._wake:
+            request = _Request(self._submitted, items, loop, loop.create_future())
+            self._submitted += 1
             if self._queued_items + len(items) > self.max_queue_items:
                 raise QueueFull(f"{self._queued_items} items queued, cap {self.max_queue_items}")
             self._pending.append(request)
@@ -101,47 +106,51 @@ class Scheduler:
 
         return request.future, cancel
 
-    def _take_window(self) -> list[_Request]:
-        with self._wake:
-            while not self._pending and not self._stopping:
-                self._wake.wait()
-            window: list[_Request] = []
-            tokens = 0
-            while self._pending and (not window or tokens < 4 * self.batch_tokens):
-                request = self._pending.popleft()
-                self._queued_items -= len(request.items)
-                window.append(request)
-                tokens += sum(item.length for item in request.items)
-            return window
-
     def _work(self) -> None:
+        pool: list[tuple[_Request, int]] = []
         while True:
-            window = self._take_window()
-            if not window:
-                return  # stopping, nothing left
-            slots = [(r, i) for r in window if not r.cancelled for i in range(len(r.items))]
-            slots.sort(key=lambda s: self.runner.sort_key(s[0].items[s[1]]))
-            for batch, tokens in self._batches(slots):
-                self._run(batch, tokens)
+            with self._wake:
+                while not self._pending and not pool and not self._stopping:
+                    self._wake.wait()
+                if self._stopping and not self._pending and not pool:
+                    return
+                while self._pending:
+                    request = self._pending.popleft()
+                    pool += [(request, i) for i in range(len(request.items))]
+            pool = [slot for slot in pool if not slot[0].cancelled]
+            if not pool:
+                continue
+            batch, tokens, pool = self._next_batch(pool)
+            with self._wake:  # what waits: the pool (cancelled items gone) and new requests
+                self._queued_items = len(pool) + sum(len(r.items) for r in self._pending)
+            self._run(batch, tokens)
 
-    def _batches(
-        self, slots: list[tuple[_Request, int]]
-    ) -> list[tuple[list[tuple[_Request, int]], int]]:
-        """Consecutive runs within the token budget, each with its cost; an item larger than the
-        budget still gets a batch of its own."""
-        batches: list[tuple[list[tuple[_Request, int]], int]] = []
-        current: list[tuple[_Request, int]] = []
+    def _next_batch(
+        self, pool: list[tuple[_Request, int]]
+    ) -> tuple[list[tuple[_Request, int]], int, list[tuple[_Request, int]]]:
+        """The batch around the oldest item, its cost, and what stays in the pool."""
+        keys = [self.runner.sort_key(r.items[i]) for r, i in pool]
+        order = sorted(range(len(pool)), key=keys.__getitem__)
+        pool = [pool[k] for k in order]
+        length = [r.items[i].length for r, i in pool]
+        anchor = min(range(len(pool)), key=lambda k: (pool[k][0].seq, pool[k][1]))
         meter = self.runner.meter()
-        for request, index in slots:
-            item = request.items[index]
-            if current and meter.with_item(item) > self.batch_tokens:
-                batches.append((current, meter.total))
-                current, meter = [], self.runner.meter()
-            current.append((request, index))
-            meter.add(item)
-        if current:
-            batches.append((current, meter.total))
-        return batches
+        meter.add(pool[anchor][0].items[pool[anchor][1]])
+        low = high = anchor
+        while True:
+            sides = [k for k in (low - 1, high + 1) if 0 <= k < len(pool)]
+            sides.sort(key=lambda k: abs(length[k] - length[anchor]))
+            fitting = [
+                k
+                for k in sides
+                if meter.with_item(pool[k][0].items[pool[k][1]]) <= self.batch_tokens
+            ]
+            if not fitting:
+                break
+            k = fitting[0]
+            meter.add(pool[k][0].items[pool[k][1]])
+            low, high = min(low, k), max(high, k)
+        return pool[low : high + 1], meter.total, pool[:low] + pool[high + 1 :]
 
     def _run(self, batch: list[tuple[_Request, int]], tokens: int) -> None:
         items = [r.items[i] for r, i in batch]
