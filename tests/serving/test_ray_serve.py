@@ -27,7 +27,7 @@ def ray_serve() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        serve.shutdown()
+        serve.shutdown()  # type: ignore[no-untyped-call]
         ray.shutdown()
 
 
@@ -56,5 +56,6 @@ def test_autoscaling_settings_reach_the_deployment(tmp_path: Path) -> None:
     app = build_app(RayServeConfig(model=str(tmp_path), min_replicas=1, max_replicas=3))
     deployment = app._bound_deployment  # what serve.run would deploy
     autoscaling = deployment._deployment_config.autoscaling_config
+    assert autoscaling is not None
     assert (autoscaling.min_replicas, autoscaling.max_replicas) == (1, 3)
     assert deployment._deployment_config.max_ongoing_requests == 64

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -140,7 +140,7 @@ class _Bootstrap:
         counts = np.bincount(self.codes[idx], minlength=len(self.names))
         return {n: float(sums[i] / counts[i]) for i, n in enumerate(self.names) if counts[i]}
 
-    def interval(self, statistic: Any, value: float) -> Estimate:
+    def interval(self, statistic: Callable[[Indices], float], value: float) -> Estimate:
         low, high = m.percentile_interval(statistic, self.samples)
         return Estimate(value, low, high)
 
@@ -226,6 +226,12 @@ def evaluate_suite(
     def section_values(idx: Indices, weighting: m.Weighting) -> dict[str, float]:
         return m.section_scores(boot.subset_means(idx), sizes, sections, weighting)
 
+    def subset_statistic(name: str) -> Callable[[Indices], float]:
+        return lambda idx: boot.subset_means(idx).get(name, math.nan)
+
+    def section_statistic(name: str) -> Callable[[Indices], float]:
+        return lambda idx: section_values(idx, plain).get(name, math.nan)
+
     every = np.arange(credit.size)
     section_now = section_values(every, plain)
     result = SuiteResult(
@@ -240,14 +246,10 @@ def evaluate_suite(
         responses_per_s=(2 * len(suite.pairs) + sum(len(g) for g in groups)) / max(seconds, 1e-9),
         accuracy=boot.interval(lambda idx: float(credit[idx].mean()), float(credit.mean())),
         subsets={
-            s: boot.interval(lambda idx, s=s: boot.subset_means(idx)[s], v)
-            for s, v in boot.subset_means(every).items()
+            s: boot.interval(subset_statistic(s), v) for s, v in boot.subset_means(every).items()
         },
         subset_sizes=sizes,
-        sections={
-            s: boot.interval(lambda idx, s=s: section_values(idx, plain).get(s, math.nan), v)
-            for s, v in section_now.items()
-        },
+        sections={s: boot.interval(section_statistic(s), v) for s, v in section_now.items()},
         score=boot.interval(
             lambda idx: m.overall_score(section_values(idx, plain)), m.overall_score(section_now)
         ),

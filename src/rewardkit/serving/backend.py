@@ -9,7 +9,6 @@ CPU: for short independent items, small length-sorted padded batches beat packed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -184,7 +183,3 @@ class ModelBackend:
         filler = self.model.tokenizer.convert_tokens_to_ids(self.model.tokenizer.unk_token or "a")
         item = Prepared((), tuple([filler if isinstance(filler, int) else 1] * width))
         self.run([item] * rows)
-
-
-def finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
