@@ -12,11 +12,13 @@ when its last item is scored. The event loop never runs the model, so health che
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol
 
 from rewardkit.serving.backend import CostMeter, Prepared
@@ -45,6 +47,19 @@ class _Request:
     def __post_init__(self) -> None:
         self.results = [float("nan")] * len(self.items)
         self.remaining = len(self.items)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One waiting item: its request, its place there, and its sort key."""
+
+    key: tuple[int, tuple[int, ...], int]
+    request: _Request
+    index: int
+
+    @property
+    def item(self) -> Prepared:
+        return self.request.items[self.index]
 
 
 @dataclass
@@ -107,7 +122,7 @@ class Scheduler:
         return request.future, cancel
 
     def _work(self) -> None:
-        pool: list[tuple[_Request, int]] = []
+        pool: list[_Slot] = []  # kept in sort-key order: each key is computed once, on arrival
         while True:
             with self._wake:
                 while not self._pending and not pool and not self._stopping:
@@ -116,8 +131,10 @@ class Scheduler:
                     return
                 while self._pending:
                     request = self._pending.popleft()
-                    pool += [(request, i) for i in range(len(request.items))]
-            pool = [slot for slot in pool if not slot[0].cancelled]
+                    for index, item in enumerate(request.items):
+                        slot = _Slot(self.runner.sort_key(item), request, index)
+                        bisect.insort(pool, slot, key=attrgetter("key"))
+            pool = [slot for slot in pool if not slot.request.cancelled]
             if not pool:
                 continue
             batch, tokens, pool = self._next_batch(pool)
@@ -125,46 +142,38 @@ class Scheduler:
                 self._queued_items = len(pool) + sum(len(r.items) for r in self._pending)
             self._run(batch, tokens)
 
-    def _next_batch(
-        self, pool: list[tuple[_Request, int]]
-    ) -> tuple[list[tuple[_Request, int]], int, list[tuple[_Request, int]]]:
-        """The batch around the oldest item, its cost, and what stays in the pool."""
-        keys = [self.runner.sort_key(r.items[i]) for r, i in pool]
-        order = sorted(range(len(pool)), key=keys.__getitem__)
-        pool = [pool[k] for k in order]
-        length = [r.items[i].length for r, i in pool]
-        anchor = min(range(len(pool)), key=lambda k: (pool[k][0].seq, pool[k][1]))
+    def _next_batch(self, pool: list[_Slot]) -> tuple[list[_Slot], int, list[_Slot]]:
+        """The batch around the oldest item (its neighbours in sort order, nearest in length
+        first, within the budget), its cost, and what stays in the pool."""
+        anchor = min(range(len(pool)), key=lambda k: (pool[k].request.seq, pool[k].index))
         meter = self.runner.meter()
-        meter.add(pool[anchor][0].items[pool[anchor][1]])
+        meter.add(pool[anchor].item)
+        target = pool[anchor].item.length
         low = high = anchor
         while True:
             sides = [k for k in (low - 1, high + 1) if 0 <= k < len(pool)]
-            sides.sort(key=lambda k: abs(length[k] - length[anchor]))
-            fitting = [
-                k
-                for k in sides
-                if meter.with_item(pool[k][0].items[pool[k][1]]) <= self.batch_tokens
-            ]
+            sides.sort(key=lambda k: abs(pool[k].item.length - target))
+            fitting = [k for k in sides if meter.with_item(pool[k].item) <= self.batch_tokens]
             if not fitting:
                 break
-            k = fitting[0]
-            meter.add(pool[k][0].items[pool[k][1]])
-            low, high = min(low, k), max(high, k)
+            meter.add(pool[fitting[0]].item)
+            low, high = min(low, fitting[0]), max(high, fitting[0])
         return pool[low : high + 1], meter.total, pool[:low] + pool[high + 1 :]
 
-    def _run(self, batch: list[tuple[_Request, int]], tokens: int) -> None:
-        items = [r.items[i] for r, i in batch]
+    def _run(self, batch: list[_Slot], tokens: int) -> None:
+        items = [slot.item for slot in batch]
         start = time.perf_counter()
         try:
             scores = self.runner.run(items)
         except Exception as exc:  # the model failed: these requests fail, the server goes on
-            for request in {id(r): r for r, _ in batch}.values():
+            for request in {id(s.request): s.request for s in batch}.values():
                 request.loop.call_soon_threadsafe(_fail, request.future, exc)
             return
         if self.on_batch is not None:
             self.on_batch(BatchRecord(len(items), tokens, time.perf_counter() - start))
-        for (request, index), score in zip(batch, scores, strict=True):
-            request.results[index] = score
+        for slot, score in zip(batch, scores, strict=True):
+            request = slot.request
+            request.results[slot.index] = score
             request.remaining -= 1
             if request.remaining == 0:
                 request.loop.call_soon_threadsafe(_resolve, request.future, request.results)
