@@ -13,15 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from rewardkit.evaluation import metrics as m
 from rewardkit.evaluation.metrics.bootstrap import Indices
 from rewardkit.evaluation.scorers import NamedScorer
-from rewardkit.evaluation.suites import Suite, text_length
+from rewardkit.evaluation.suites import Suite
 from rewardkit.records import Text
 
-Floats = npt.NDArray[np.float64]
+Floats = m.Floats
 
 
 @dataclass(frozen=True)
@@ -127,22 +126,27 @@ def _score_all(scorer: NamedScorer, suite: Suite) -> tuple[Floats, Floats, list[
 
 
 class _Bootstrap:
-    """Intervals for statistics of the item credits, resampled within subsets."""
+    """Each subset's mean credit in every resample (items drawn within their subset), computed
+    once: every interval over subsets, sections and scores is a function of these means."""
 
     def __init__(self, credit: Floats, subsets: list[str], resamples: int, seed: int) -> None:
         self.credit = credit
         self.names = list(dict.fromkeys(subsets))
-        self.codes = np.array([self.names.index(s) for s in subsets], dtype=np.intp)
+        code = {name: i for i, name in enumerate(self.names)}
+        self.codes = np.array([code[s] for s in subsets], dtype=np.intp)
+        counts = np.bincount(self.codes, minlength=len(self.names))
+        self.sizes = {name: int(counts[i]) for i, name in enumerate(self.names)}
         self.samples = m.stratified_resamples(subsets, resamples, seed)
+        self.point = self._means(np.arange(credit.size))
+        self.resampled = [self._means(idx) for idx in self.samples]
 
-    def subset_means(self, idx: Indices) -> dict[str, float]:
+    def _means(self, idx: Indices) -> dict[str, float]:
         sums = np.bincount(self.codes[idx], weights=self.credit[idx], minlength=len(self.names))
-        counts = np.bincount(self.codes[idx], minlength=len(self.names))
-        return {n: float(sums[i] / counts[i]) for i, n in enumerate(self.names) if counts[i]}
+        return {name: float(sums[i] / self.sizes[name]) for i, name in enumerate(self.names)}
 
-    def interval(self, statistic: Callable[[Indices], float], value: float) -> Estimate:
-        low, high = m.percentile_interval(statistic, self.samples)
-        return Estimate(value, low, high)
+    def interval(self, statistic: Callable[[dict[str, float]], float]) -> Estimate:
+        low, high = m.percentile_interval(statistic, self.resampled)
+        return Estimate(statistic(self.point), low, high)
 
 
 def _calibration(chosen: Floats, rejected: Floats, outcome: Floats) -> Calibration:
@@ -170,8 +174,7 @@ def _calibration(chosen: Floats, rejected: Floats, outcome: Floats) -> Calibrati
 def _length_bias(
     suite: Suite, chosen: Floats, rejected: Floats, correct: Floats, boot: _Bootstrap
 ) -> LengthBias:
-    chosen_len = np.array([text_length(p.chosen) for p in suite.pairs], dtype=np.float64)
-    rejected_len = np.array([text_length(p.rejected) for p in suite.pairs], dtype=np.float64)
+    chosen_len, rejected_len = suite.pair_lengths
     rewards = np.concatenate([chosen, rejected])
     lengths = np.concatenate([chosen_len, rejected_len])
     ok = np.isfinite(rewards)
@@ -219,21 +222,23 @@ def evaluate_suite(
     )
     subsets = [p.subset for p in suite.pairs] + [b.subset for b in suite.best_of_k]
     boot = _Bootstrap(credit, subsets, resamples, seed)
-    sizes = {s: subsets.count(s) for s in boot.names}
     sections = suite.section_map()
     plain = m.Weighting()
 
-    def section_values(idx: Indices, weighting: m.Weighting) -> dict[str, float]:
-        return m.section_scores(boot.subset_means(idx), sizes, sections, weighting)
+    def accuracy(means: dict[str, float]) -> float:
+        return sum(boot.sizes[s] * v for s, v in means.items()) / credit.size
 
-    def subset_statistic(name: str) -> Callable[[Indices], float]:
-        return lambda idx: boot.subset_means(idx).get(name, math.nan)
+    def subset(name: str) -> Callable[[dict[str, float]], float]:
+        return lambda means: means[name]
 
-    def section_statistic(name: str) -> Callable[[Indices], float]:
-        return lambda idx: section_values(idx, plain).get(name, math.nan)
+    def section(name: str) -> Callable[[dict[str, float]], float]:
+        return lambda means: m.section_scores(means, boot.sizes, sections).get(name, math.nan)
 
-    every = np.arange(credit.size)
-    section_now = section_values(every, plain)
+    def score(weighting: m.Weighting) -> Callable[[dict[str, float]], float]:
+        return lambda means: m.overall_score(
+            m.section_scores(means, boot.sizes, sections, weighting), weighting
+        )
+
     result = SuiteResult(
         scorer=scorer.name,
         suite=suite.name,
@@ -244,15 +249,14 @@ def evaluate_suite(
         unscored=int(np.sum(~np.isfinite(np.concatenate([chosen, rejected, *groups])))),
         seconds=seconds,
         responses_per_s=(2 * len(suite.pairs) + sum(len(g) for g in groups)) / max(seconds, 1e-9),
-        accuracy=boot.interval(lambda idx: float(credit[idx].mean()), float(credit.mean())),
-        subsets={
-            s: boot.interval(subset_statistic(s), v) for s, v in boot.subset_means(every).items()
+        accuracy=boot.interval(accuracy),
+        subsets={s: boot.interval(subset(s)) for s in boot.names},
+        subset_sizes=boot.sizes,
+        sections={
+            s: boot.interval(section(s)) for s in m.section_scores(boot.point, boot.sizes, sections)
         },
-        subset_sizes=sizes,
-        sections={s: boot.interval(section_statistic(s), v) for s, v in section_now.items()},
-        score=boot.interval(
-            lambda idx: m.overall_score(section_values(idx, plain)), m.overall_score(section_now)
-        ),
+        score=boot.interval(score(plain)),
+        leaderboard_score=boot.interval(score(suite.leaderboard)) if suite.leaderboard else None,
     )
     rows = [[c, r] for c, r in zip(chosen.tolist(), rejected.tolist(), strict=True)]
     rows += [g.tolist() for g in groups]
@@ -260,12 +264,6 @@ def evaluate_suite(
         ItemScore(s, [v if math.isfinite(v) else None for v in row], float(c))
         for s, row, c in zip(subsets, rows, credit.tolist(), strict=True)
     ]
-    if suite.leaderboard is not None:
-        board = suite.leaderboard
-        result.leaderboard_score = boot.interval(
-            lambda idx: m.overall_score(section_values(idx, board), board),
-            m.overall_score(section_values(every, board), board),
-        )
     if suite.pairs:
         outcome = np.array([p.outcome for p in suite.pairs], dtype=np.float64)
         result.calibration = _calibration(chosen, rejected, outcome)

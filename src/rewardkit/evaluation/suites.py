@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import yaml
 
 from rewardkit.data.load import ReadOptions, RecordStream
@@ -91,6 +94,14 @@ class Suite:
     def subsets(self) -> list[str]:
         seen = [p.subset for p in self.pairs] + [b.subset for b in self.best_of_k]
         return list(dict.fromkeys(seen))
+
+    @cached_property
+    def pair_lengths(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Characters of each pair's chosen and rejected response: the same for every scorer,
+        so measured once per suite."""
+        chosen = np.array([text_length(p.chosen) for p in self.pairs], dtype=np.float64)
+        rejected = np.array([text_length(p.rejected) for p in self.pairs], dtype=np.float64)
+        return chosen, rejected
 
     def section_map(self) -> dict[str, list[str]]:
         """The sections, plus one section per subset that none lists (none is lost)."""

@@ -8,6 +8,7 @@ from rewardkit.evaluation.metrics.accuracy import (
     section_scores,
 )
 from rewardkit.evaluation.metrics.agreement import Agreement, agreement
+from rewardkit.evaluation.metrics.arrays import Floats
 from rewardkit.evaluation.metrics.bootstrap import percentile_interval, stratified_resamples
 from rewardkit.evaluation.metrics.calibration import (
     ReliabilityBin,
@@ -33,6 +34,7 @@ from rewardkit.evaluation.metrics.length import (
 __all__ = [
     "LENGTH_DIFFERENCE_EDGES",
     "Agreement",
+    "Floats",
     "LengthBucket",
     "LengthSplit",
     "ReliabilityBin",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
+from rewardkit.evaluation.metrics.arrays import Floats
 
 
 def pairwise_correct(chosen: npt.ArrayLike, rejected: npt.ArrayLike) -> Floats:

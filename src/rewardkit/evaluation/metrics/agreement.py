@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
-EPS = 1e-12
+from rewardkit.evaluation.metrics.arrays import EPS, Floats
 
 
 @dataclass(frozen=True)

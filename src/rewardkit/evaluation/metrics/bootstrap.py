@@ -7,11 +7,13 @@ the suite's composition and section weighting stays meaningful.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 Indices = npt.NDArray[np.intp]
+T = TypeVar("T")
 
 
 def stratified_resamples(strata: Sequence[str], resamples: int, seed: int) -> list[Indices]:
@@ -28,11 +30,11 @@ def stratified_resamples(strata: Sequence[str], resamples: int, seed: int) -> li
 
 
 def percentile_interval(
-    statistic: Callable[[Indices], float], resamples: Sequence[Indices], confidence: float = 0.95
+    statistic: Callable[[T], float], resamples: Sequence[T], confidence: float = 0.95
 ) -> tuple[float, float]:
-    """The central ``confidence`` interval of ``statistic`` over the resampled index sets;
-    resamples where the statistic is undefined (NaN) are left out."""
-    values = np.array([statistic(idx) for idx in resamples], dtype=float)
+    """The central ``confidence`` interval of ``statistic`` over the resamples (index sets, or
+    anything computed once per resample); resamples where it is undefined (NaN) are left out."""
+    values = np.array([statistic(r) for r in resamples], dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan"), float("nan")

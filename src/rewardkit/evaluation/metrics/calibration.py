@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
-EPS = 1e-12
+from rewardkit.evaluation.metrics.arrays import EPS, Floats
 
 
 def sigmoid(x: npt.ArrayLike) -> Floats:

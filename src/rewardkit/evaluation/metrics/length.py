@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-Floats = npt.NDArray[np.float64]
+from rewardkit.evaluation.metrics.arrays import Floats
 
 
 def pearson(x: Floats, y: Floats) -> float:
