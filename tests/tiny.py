@@ -24,11 +24,9 @@ def tokenizer(decoder: bool = False, pad_is_eos: bool = False) -> Any:
     return tok
 
 
-def network(arch: str, vocab_size: int, seed: int = 0) -> Any:
-    import transformers
-
-    torch.manual_seed(seed)
-    common: dict[str, Any] = {
+def shape(vocab_size: int) -> dict[str, Any]:
+    """The config every tiny network shares: 2 layers of width 16."""
+    return {
         "vocab_size": vocab_size,
         "hidden_size": WIDTH,
         "num_labels": 1,
@@ -37,6 +35,29 @@ def network(arch: str, vocab_size: int, seed: int = 0) -> Any:
         "intermediate_size": 2 * WIDTH,
         "max_position_embeddings": 512,
     }
+
+
+def policy() -> tuple[Any, Any]:
+    """A tiny random Llama language model and its left-padding tokenizer (a GRPO policy)."""
+    import transformers
+
+    tok = tokenizer(decoder=True, pad_is_eos=True)
+    tok.padding_side = "left"
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        **shape(len(tok)),
+        num_key_value_heads=1,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    return transformers.LlamaForCausalLM(config), tok
+
+
+def network(arch: str, vocab_size: int, seed: int = 0) -> Any:
+    import transformers
+
+    torch.manual_seed(seed)
+    common = shape(vocab_size)
     if arch == "bert":
         return transformers.BertForSequenceClassification(
             transformers.BertConfig(**common, hidden_dropout_prob=0.1)

@@ -15,27 +15,6 @@ from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.trl_reward import grpo_reward
 
 
-def tiny_policy() -> tuple[Any, Any]:
-    import torch
-    import transformers
-
-    tokenizer = tiny.tokenizer(decoder=True, pad_is_eos=True)
-    tokenizer.padding_side = "left"
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=128,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    return transformers.LlamaForCausalLM(config), tokenizer
-
-
 # TRL 1.16 sets transformers' deprecated gradient_checkpointing flag itself: not ours to fix
 @pytest.mark.filterwarnings("ignore:.*gradient_checkpointing.*:FutureWarning")
 def test_grpo_trainer_step_scores_with_the_server(tmp_path: Path) -> None:
@@ -52,7 +31,7 @@ def test_grpo_trainer_step_scores_with_the_server(tmp_path: Path) -> None:
         return run(items)
 
     backend.run = counting_run  # type: ignore[method-assign]
-    policy, tokenizer = tiny_policy()
+    policy, tokenizer = tiny.policy()
     prompts = ["Tell me about the sea.", "Why is the sky blue?", "Name a color.", "Say hello."]
     with serving(create_app(backend, ServeConfig(warmup=False))) as url:
         reward = grpo_reward(url, normalized=False)

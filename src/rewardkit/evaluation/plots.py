@@ -61,22 +61,12 @@ def score_histograms(results: Sequence[SuiteResult]) -> str | None:
         assert r.distributions is not None
         edges = np.array(r.distributions.histogram_edges)
         width = edges[1] - edges[0]
-        ax.bar(
-            edges[:-1],
-            r.distributions.chosen_counts,
-            width,
-            align="edge",
-            alpha=0.55,
-            label="chosen",
+        sides = (
+            ("chosen", r.distributions.chosen_counts),
+            ("rejected", r.distributions.rejected_counts),
         )
-        ax.bar(
-            edges[:-1],
-            r.distributions.rejected_counts,
-            width,
-            align="edge",
-            alpha=0.55,
-            label="rejected",
-        )
+        for label, counts in sides:
+            ax.bar(edges[:-1], counts, width, align="edge", alpha=0.55, label=label)
         ax.set(title=r.scorer, xlabel="raw reward", ylabel="responses")
         ax.legend(fontsize=7)
     return _svg(figure)
