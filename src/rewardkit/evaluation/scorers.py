@@ -84,14 +84,9 @@ def resolve_scorer(
         return NamedScorer(spec, RemoteScorer(spec, "openrlhf" if openrlhf else "rewardkit"))
     path = Path(spec)
     if path.is_dir():
-        from rewardkit.models.reward_model import INFO_FILE, RewardModel
+        from rewardkit.models.reward_model import RewardModel
 
-        if (path / INFO_FILE).exists():
-            model = RewardModel.load(path)
-        elif (path / "config.json").exists():
-            model = RewardModel.from_backbone(str(path), max_length=max_length)
-        else:
-            raise ValueError(f"{spec}: neither a rewardkit model nor a transformers directory")
+        model = RewardModel.from_directory(path, max_length)
         return NamedScorer(
             path.name or spec, model.as_scorer(batch_tokens, normalized=False, progress=progress)
         )

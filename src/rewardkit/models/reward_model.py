@@ -132,6 +132,18 @@ class RewardModel(nn.Module):
         network.eval()
         return cls(network, tokenizer, info)
 
+    @classmethod
+    def from_directory(cls, path: str | Path, max_length: int = 512) -> RewardModel:
+        """A directory written by rewardkit (``rewardkit.json`` says how to read it), or a plain
+        transformers ``*ForSequenceClassification`` directory with one label, read with
+        ``max_length`` and the default pooling."""
+        path = Path(path)
+        if (path / INFO_FILE).exists():
+            return cls.load(path)
+        if (path / "config.json").exists():
+            return cls.from_backbone(str(path), max_length=max_length)
+        raise ValueError(f"{path}: neither a rewardkit model nor a transformers directory")
+
     def save(self, path: str | Path, card: str | None = None) -> None:
         """Safetensors weights, config and tokenizer (plain transformers loads them), plus
         ``rewardkit.json`` and a model card. LoRA adapters are merged into the weights first."""

@@ -12,6 +12,7 @@ import asyncio
 import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
@@ -45,10 +46,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
 class Scored:
-    def __init__(self, prepared: list[Prepared], raw: list[float]) -> None:
-        self.prepared = prepared
-        self.raw = raw
+    prepared: list[Prepared]
+    raw: list[float]
 
 
 def create_app(
@@ -150,8 +151,8 @@ def create_app(
         bad = [i for i, r in enumerate(scored.raw) if not math.isfinite(r)]
         if bad:
             raise HTTPException(500, f"the model gave a non-finite score for items {bad[:10]}")
-        rewards = [normalized(r) if cfg.normalize else r for r in scored.raw]
-        values = [float(r) for r in rewards if r is not None]
+        mean, std = (info.mean, info.std) if cfg.normalize else (0.0, 1.0)
+        values = [(r - mean) / std for r in scored.raw]
         return GetRewardResponse(
             rewards=values,
             scores=values,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from rewardkit.models.reward_model import INFO_FILE, RewardModel
+from rewardkit.models.reward_model import RewardModel
 from rewardkit.serving.app import create_app
 from rewardkit.serving.backend import ModelBackend
 from rewardkit.serving.config import ServeConfig
@@ -15,13 +15,7 @@ from rewardkit.serving.server import run_server
 
 
 def load_backend(cfg: ServeConfig) -> ModelBackend:
-    path = Path(cfg.model)
-    if (path / INFO_FILE).exists():
-        model = RewardModel.load(path)
-    elif (path / "config.json").exists():
-        model = RewardModel.from_backbone(str(path), max_length=cfg.max_tokens or 512)
-    else:
-        raise ValueError(f"--model {cfg.model!r}: not a model directory")
+    model = RewardModel.from_directory(cfg.model, max_length=cfg.max_tokens or 512)
     return ModelBackend(model, cfg.max_tokens, cfg.overflow, cfg.shared_prompt)
 
 
