@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rewardkit.data.load import ReadOptions
 from rewardkit.evaluation.report import (
+    by_suite,
     headline_rows,
     write_html,
     write_item_scores,
@@ -83,8 +84,8 @@ def _print_table(results: list[SuiteResult]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    for suite in dict.fromkeys(r.suite for r in results):
-        rows = headline_rows([r for r in results if r.suite == suite])
+    for suite, group in by_suite(results).items():
+        rows = headline_rows(group)
         keys = ["scorer", "accuracy", "score", "length-controlled", "ECE"]
         table = Table(title=f"suite {suite}")
         for key in keys:

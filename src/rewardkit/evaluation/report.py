@@ -97,11 +97,10 @@ def headline_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
                 "accuracy": interval(r.accuracy),
                 "score": interval(r.score),
                 "leaderboard": interval(r.leaderboard_score) if r.leaderboard_score else "",
-                "length-controlled": (
-                    f"{_number(length.split.controlled)} "
-                    f"[{_number(length.controlled_interval[0])}, {_number(length.controlled_interval[1])}]"
+                "length-controlled": interval(
+                    Estimate(length.split.controlled, *length.controlled_interval)
                     if length
-                    else "n/a"
+                    else None
                 ),
                 "reward~length (Spearman)": _number(length.spearman if length else None),
                 "ECE": _number(cal.ece if cal else None),
