@@ -60,7 +60,7 @@ class CostMeter:
     def add(self, item: Prepared) -> None:
         if self.packs:
             self.packed = self.with_item(item)
-        self.prompts.add(item.prefix)
+            self.prompts.add(item.prefix)
         self.count += 1
         self.longest = max(self.longest, item.length)
 
@@ -92,9 +92,7 @@ class ModelBackend:
 
     def prepare(self, prompt: Text, response: Text) -> Prepared:
         encoded = self.model.encode_parts(prompt, response)
-        prefix, rest = encoded.prompt, encoded.response
-        if not prefix:  # encoders, and decoders whose chat template cannot be split
-            prefix, rest = [], encoded.ids
+        prefix, rest = encoded.prompt, encoded.response  # no prefix: encoders, unsplit chats
         total = len(prefix) + len(rest)
         if total <= self.limit:
             return Prepared(tuple(prefix), tuple(rest))
