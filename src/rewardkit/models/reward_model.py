@@ -282,30 +282,41 @@ class RewardModel(nn.Module):
         """Scores in input order. Batches hold up to ``batch_tokens`` (padded) tokens, formed in
         length order so little goes to padding. Inputs over ``max_length`` get no score and are
         flagged in ``too_long``: never cut silently."""
-        from tqdm import tqdm
-
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
         encoded = [self.encode(p, r) for p, r in zip(prompts, responses, strict=True)]
         too_long = [len(ids) > self.info.max_length for ids in encoded]
-        order = sorted(
-            (i for i in range(len(encoded)) if not too_long[i]), key=lambda i: len(encoded[i])
-        )
+        kept = [i for i in range(len(encoded)) if not too_long[i]]
+        rewards = self.rewards([encoded[i] for i in kept], batch_tokens, progress).tolist()
         raw: list[float | None] = [None] * len(encoded)
+        for i, value in zip(kept, rewards, strict=True):
+            raw[i] = value if math.isfinite(value) else None
+        normalized = [None if r is None else self.normalize(r) for r in raw]
+        return ScoreResult(raw, normalized, too_long, [len(ids) for ids in encoded])
+
+    @torch.no_grad()
+    def rewards(
+        self, sequences: Sequence[Sequence[int]], batch_tokens: int = 16384, progress: bool = False
+    ) -> torch.Tensor:
+        """Raw rewards of token id sequences, in input order, in eval mode; batches hold up to
+        ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
+        from tqdm import tqdm
+
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        out = torch.empty(len(sequences))
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
         bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
-        for batch in token_budget_batches(order, [len(ids) for ids in encoded], batch_tokens):
-            inputs = self.collate([encoded[i] for i in batch])
-            rewards = self(**{k: v.to(device) for k, v in inputs.items()}).float().tolist()
-            for i, value in zip(batch, rewards, strict=True):
-                raw[i] = value if math.isfinite(value) else None
+        for batch in token_budget_batches(order, [len(s) for s in sequences], batch_tokens):
+            inputs = self.collate([sequences[i] for i in batch])
+            out[torch.tensor(batch)] = (
+                self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
+            )
             bar.update(len(batch))
         bar.close()
         self.train(was_training)
-        normalized = [None if r is None else self.normalize(r) for r in raw]
-        return ScoreResult(raw, normalized, too_long, [len(ids) for ids in encoded])
+        return out
 
     def as_scorer(
         self, batch_tokens: int = 16384, normalized: bool = True, progress: bool = False

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rewardkit.losses import bradley_terry
-from rewardkit.models.reward_model import RewardModel, token_budget_batches
+from rewardkit.models.reward_model import RewardModel
 from rewardkit.training.pairs import EncodedPair
 
 
@@ -30,21 +30,11 @@ class PairMetrics:
         return {prefix + k: float(v) for k, v in asdict(self).items() if v is not None}
 
 
-@torch.no_grad()
 def pair_rewards(
     model: RewardModel, pairs: Sequence[EncodedPair], batch_tokens: int = 4096
 ) -> tuple[torch.Tensor, torch.Tensor]:
     sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
-    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-    rewards = torch.empty(len(sequences))
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    for batch in token_budget_batches(order, [len(s) for s in sequences], batch_tokens):
-        inputs = model.collate([sequences[i] for i in batch])
-        out = model(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
-        rewards[torch.tensor(batch)] = out
-    model.train(was_training)
+    rewards = model.rewards(sequences, batch_tokens)
     return rewards[: len(pairs)], rewards[len(pairs) :]
 
 
