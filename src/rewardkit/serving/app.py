@@ -33,10 +33,10 @@ from rewardkit.serving.schemas import (
     GetRewardRequest,
     GetRewardResponse,
     Info,
-    ItemScore,
     Limits,
     ScoreRequest,
     ScoreResponse,
+    item_scores,
     to_text,
 )
 
@@ -118,25 +118,13 @@ def create_app(
             metrics.failed_items.inc(failed)
         return Scored(prepared, raw)
 
-    def normalized(raw: float) -> float | None:
-        return (raw - info.mean) / info.std if math.isfinite(raw) else None
-
     @app.post("/score", response_model=ScoreResponse, responses=ERRORS)
     async def score_route(body: ScoreRequest) -> ScoreResponse:
         """Scores for prompt/response items, in order; an item whose score is not finite gets an
         error and no score, and the others are unaffected."""
         scored = await score([(to_text(i.prompt), to_text(i.response)) for i in body.items])
         return ScoreResponse(
-            model=name,
-            scores=[
-                ItemScore(
-                    raw=r if math.isfinite(r) else None,
-                    normalized=normalized(r),
-                    truncated_tokens=p.dropped,
-                    error=None if math.isfinite(r) else "the model gave a non-finite score",
-                )
-                for p, r in zip(scored.prepared, scored.raw, strict=True)
-            ],
+            model=name, scores=item_scores(scored.prepared, scored.raw, info.mean, info.std)
         )
 
     @app.post("/get_reward", response_model=GetRewardResponse, responses=ERRORS)

@@ -15,7 +15,6 @@ optional dependency: ``pip install 'ray[serve]'``.
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +27,7 @@ from starlette.responses import JSONResponse
 from rewardkit.serving.backend import ItemTooLong, Prepared
 from rewardkit.serving.command import load_backend
 from rewardkit.serving.config import ServeConfig
-from rewardkit.serving.schemas import ItemScore, ScoreRequest, ScoreResponse, to_text
+from rewardkit.serving.schemas import ScoreRequest, ScoreResponse, item_scores, to_text
 
 
 @dataclass
@@ -90,15 +89,7 @@ class RewardDeployment:
             return JSONResponse({"error": str(exc)}, status_code=422)
         raw = await asyncio.gather(*(self.score_batch(p) for p in prepared))
         info = self.backend.model.info
-        scores = [
-            ItemScore(
-                raw=r if math.isfinite(r) else None,
-                normalized=(r - info.mean) / info.std if math.isfinite(r) else None,
-                truncated_tokens=p.dropped,
-                error=None if math.isfinite(r) else "the model gave a non-finite score",
-            )
-            for p, r in zip(prepared, raw, strict=True)
-        ]
+        scores = item_scores(prepared, raw, info.mean, info.std)
         return JSONResponse(ScoreResponse(model=self.name, scores=scores).model_dump())
 
 

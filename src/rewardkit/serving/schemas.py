@@ -3,11 +3,14 @@ OpenAPI schema is the code's own."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rewardkit.records import Message, Text
+from rewardkit.serving.backend import Prepared
 
 
 class ChatMessage(BaseModel):
@@ -47,6 +50,28 @@ class ItemScore(BaseModel):
     """Prompt tokens cut from the left to fit the limit (only with overflow=truncate_left)."""
     error: str | None = None
     """Why this item has no score (a non-finite model output); the other items are unaffected."""
+
+
+def item_scores(
+    prepared: Sequence[Prepared], raw: Sequence[float], mean: float, std: float
+) -> list[ItemScore]:
+    """Each item's answer: raw and normalised score, truncation, or the error of a non-finite
+    score (that item fails, the others stand)."""
+    return [
+        ItemScore(
+            raw=r,
+            normalized=(r - mean) / std,
+            truncated_tokens=p.dropped,
+        )
+        if math.isfinite(r)
+        else ItemScore(
+            raw=None,
+            normalized=None,
+            truncated_tokens=p.dropped,
+            error="the model gave a non-finite score",
+        )
+        for p, r in zip(prepared, raw, strict=True)
+    ]
 
 
 class ScoreResponse(BaseModel):
