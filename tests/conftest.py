@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import tiny
 
-from rewardkit.evaluation.command import EvalConfig, run_eval
+from rewardkit.evaluation.command import run_eval
+from rewardkit.evaluation.config import EvalConfig
 from rewardkit.evaluation.run import SuiteResult
 from rewardkit.records import to_dict
 from rewardkit.synthetic import generate_pairs

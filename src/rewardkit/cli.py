@@ -104,7 +104,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "eval": Command(
         "evaluate scorers on suites: accuracy by section, calibration, length bias, report",
-        "rewardkit.evaluation.command:EvalConfig",
+        "rewardkit.evaluation.config:EvalConfig",
         _eval,
     ),
     "data validate": Command(

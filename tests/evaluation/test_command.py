@@ -102,7 +102,8 @@ def test_cli_with_a_trained_model_directory(
 
 
 def test_missing_arguments_are_named() -> None:
-    from rewardkit.evaluation.command import EvalConfig, run_eval
+    from rewardkit.evaluation.command import run_eval
+    from rewardkit.evaluation.config import EvalConfig
 
     with pytest.raises(ValueError, match="--models is required"):
         run_eval(EvalConfig(suites=["x"]))

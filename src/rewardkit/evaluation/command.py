@@ -7,10 +7,10 @@ scores), ``report.md`` and a self-contained ``report.html`` with plots to ``--ou
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-from rewardkit.data.load import ReadOptions
+from rewardkit.evaluation.config import EvalConfig
 from rewardkit.evaluation.report import (
     by_suite,
     headline_rows,
@@ -23,28 +23,6 @@ from rewardkit.evaluation.report import (
 from rewardkit.evaluation.run import SuiteResult, evaluate_suite
 from rewardkit.evaluation.scorers import BASELINES, resolve_scorer
 from rewardkit.evaluation.suites import load_suite
-
-
-@dataclass
-class EvalConfig(ReadOptions):
-    models: list[str] = field(default_factory=list)
-    """Scorers: model directories (rewardkit or plain transformers), reward server URLs
-    (OpenRLHF /get_reward), module:function, or baseline:longer|shorter|random."""
-    suites: list[str] = field(default_factory=list)
-    """Suite YAML files (files + sections) or data files (their subsets become sections)."""
-    output: str = "runs/eval"
-    """Directory for metrics.json, scores.jsonl, report.md, report.html and plots/."""
-    batch_tokens: int = 16384
-    """Padded tokens per forward pass for local models."""
-    max_length: int = 512
-    """Token limit for plain transformers directories (rewardkit models carry their own)."""
-    resamples: int = 1000
-    """Bootstrap resamples for every 95% interval."""
-    seed: int = 0
-    limit: int | None = None
-    """Evaluate only the first N pairs and N best-of-K prompts of each suite."""
-    subset_field: str = "subset"
-    """The row field that names an item's subset (a suite file may name its own)."""
 
 
 def run_eval(cfg: EvalConfig) -> list[SuiteResult]:

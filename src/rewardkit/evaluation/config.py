@@ -1,0 +1,29 @@
+"""`rewardkit eval`'s config, apart from the command so `--help` loads no model code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rewardkit.data.load import ReadOptions
+
+
+@dataclass
+class EvalConfig(ReadOptions):
+    models: list[str] = field(default_factory=list)
+    """Scorers: model directories (rewardkit or plain transformers), reward server URLs
+    (OpenRLHF /get_reward), module:function, or baseline:longer|shorter|random."""
+    suites: list[str] = field(default_factory=list)
+    """Suite YAML files (files + sections) or data files (their subsets become sections)."""
+    output: str = "runs/eval"
+    """Directory for metrics.json, scores.jsonl, report.md, report.html and plots/."""
+    batch_tokens: int = 16384
+    """Padded tokens per forward pass for local models."""
+    max_length: int = 512
+    """Token limit for plain transformers directories (rewardkit models carry their own)."""
+    resamples: int = 1000
+    """Bootstrap resamples for every 95% interval."""
+    seed: int = 0
+    limit: int | None = None
+    """Evaluate only the first N pairs and N best-of-K prompts of each suite."""
+    subset_field: str = "subset"
+    """The row field that names an item's subset (a suite file may name its own)."""
