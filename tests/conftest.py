@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import tiny
 
-from rewardkit.evaluation.command import run_eval
+from rewardkit.commands.eval import evaluate
 from rewardkit.evaluation.config import EvalConfig
 from rewardkit.evaluation.run import SuiteResult
 from rewardkit.records import to_dict
@@ -90,4 +90,4 @@ def evaluation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Sui
         output=str(directory / "out"),
         resamples=200,
     )
-    return directory / "out", run_eval(cfg)
+    return directory / "out", evaluate(cfg)

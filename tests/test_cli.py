@@ -1,17 +1,27 @@
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import subprocess
 import sys
+from dataclasses import is_dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from rewardkit.cli import COMMANDS, main
+from rewardkit.cli import main
+from rewardkit.commands import COMMANDS
 from rewardkit.config import load_config
 from rewardkit.data import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(qualified: str) -> Any:
+    module, name = qualified.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -27,8 +37,7 @@ def test_every_shipped_config_loads(path: Path) -> None:
     """Each file names its command on its first line: `# rewardkit COMMAND --config FILE`."""
     first = path.read_text().splitlines()[0].split()
     command = COMMANDS[" ".join(first[2 : first.index("--config")])]
-    module, name = command.config.split(":")
-    config_cls = getattr(__import__(module, fromlist=[name]), name)
+    config_cls = _load(command.config)
     cfg = load_config(config_cls, path, positionals=command.positionals)
     assert isinstance(cfg, config_cls)
 
@@ -43,12 +52,42 @@ def test_accelerate_configs_parse(path: Path) -> None:
     assert config.num_processes >= 2
 
 
-def test_top_level_help_does_not_import_torch() -> None:
-    code = (
-        "import sys; from rewardkit.cli import main; main(['--help']); "
-        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+NO_HEAVY_HELP = """
+import importlib, sys
+from rewardkit.cli import main
+from rewardkit.commands import COMMANDS
+
+def heavy():
+    return [m for m in ("torch", "transformers") if m in sys.modules]
+
+for argv in [["--help"], *([*name.split(), "--help"] for name in COMMANDS)]:
+    try:
+        main(argv)
+    except SystemExit as exc:  # a command's --help exits 0 from the parser
+        assert exc.code == 0, (argv, exc.code)
+    assert not heavy(), (argv, heavy())
+for command in COMMANDS.values():
+    importlib.import_module(command.run.split(":")[0])
+    assert not heavy(), (command.run, heavy())
+"""
+
+
+def test_help_and_command_modules_do_not_import_torch() -> None:
+    """`rewardkit --help`, every `rewardkit COMMAND --help` and importing every command module
+    load neither torch nor transformers. One process: imports only accumulate, so checking after
+    each step names the first step that pulled one in."""
+    done = subprocess.run([sys.executable, "-c", NO_HEAVY_HELP], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_is_a_config_and_a_run(name: str) -> None:
+    """The one pattern: a config dataclass and `run(cfg) -> int` in rewardkit.commands."""
+    command = COMMANDS[name]
+    config_cls, run = (_load(qualified) for qualified in (command.config, command.run))
+    assert is_dataclass(config_cls) and command.run.startswith("rewardkit.commands.")
+    parameters = list(inspect.signature(run).parameters.values())
+    assert len(parameters) == 1 and inspect.signature(run).return_annotation in (int, "int")
 
 
 def test_synth_validate_convert_stats_split(

@@ -76,3 +76,11 @@ def test_ratings_and_step_traces() -> None:
         assert list(trace.labels) == expected
     assert any(t.metadata["first_error"] is None for t in traces)
     assert any(t.metadata["first_error"] is not None for t in traces)
+
+
+def test_pairs_carry_votes_and_p_chosen_is_their_share() -> None:
+    for pair in generate_pairs(200, seed=3):
+        assert pair.soft_label is None and len(pair.votes) == 3
+        chosen, _, ties = pair.vote_counts
+        assert pair.p_chosen == (chosen + ties / 2) / 3
+        assert pair.p_chosen >= 0.5  # chosen is the majority side (a coin flip when even)

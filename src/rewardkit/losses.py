@@ -1,38 +1,79 @@
-"""Pairwise ranking losses for reward models: pure tensor functions, each with its source.
+"""Training objectives for reward models: pure tensor functions, each with its source, and the
+one registry ``LOSSES`` a config names them from.
 
-All take the rewards of the chosen and rejected sides, shape ``(B,)``, and return a scalar mean.
+A registered loss takes the head's ``Outputs`` for a batch and the batch's ``Targets`` and
+returns a scalar; the training loop knows nothing else. Reads come in example order: a pair's
+chosen side, then its rejected side; one read per rated response; one read per step.
+To add a loss, write ``def my_loss(out: Outputs, targets: Targets) -> torch.Tensor`` and put it
+in ``LOSSES`` (from your own code too: ``LOSSES["my_loss"] = my_loss``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-PairLoss = Callable[..., torch.Tensor]
+
+@dataclass(frozen=True)
+class Outputs:
+    values: torch.Tensor
+    """(R, K): the head's raw outputs, one row per read."""
+    scores: torch.Tensor
+    """(R,): each read's combined score (what a ranking compares)."""
+    ranked: torch.Tensor
+    """(R, C): the columns a ranking loss compares (the score, or each ensemble member)."""
+
+    def sides(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(P, C) chosen and rejected columns of a batch of pairs (reads alternate)."""
+        if self.ranked.shape[0] % 2:
+            raise ValueError("a pairwise loss needs pairs: an even number of reads")
+        return self.ranked[0::2], self.ranked[1::2]
 
 
-def bradley_terry(
-    chosen: torch.Tensor, rejected: torch.Tensor, margin: torch.Tensor | None = None
+@dataclass(frozen=True)
+class Targets:
+    """What a batch's records say, from one place (``training.examples``); None where the
+    batch has no such target."""
+
+    p_chosen: torch.Tensor | None = None
+    """(P,): P(chosen preferred): 1 for a hard label, the vote share or soft label otherwise."""
+    margin: torch.Tensor | None = None
+    """(P,): how much the chosen side should win by (0 where none is given)."""
+    ratings: torch.Tensor | None = None
+    """(N, K): a rating per objective, NaN where the record has none."""
+    step_labels: torch.Tensor | None = None
+    """(S,): P(step is right) per step, NaN for unlabelled steps."""
+
+
+Loss = Callable[[Outputs, Targets], torch.Tensor]
+
+
+def _need(value: torch.Tensor | None, what: str, loss: str) -> torch.Tensor:
+    if value is None:
+        raise ValueError(f"the {loss!r} loss needs {what}, which this data does not have")
+    return value
+
+
+def bradley_terry_loss(
+    chosen: torch.Tensor,
+    rejected: torch.Tensor,
+    p_chosen: torch.Tensor | None = None,
+    margin: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """-log sigmoid(r_c - r_r - m): Bradley & Terry (1952), as used for reward models by
-    Ouyang et al. 2022 (InstructGPT, eq. 1). With ``margin`` m (Touvron et al. 2023, Llama 2,
-    eq. 2) the chosen side must win by at least m before the loss flattens."""
+    """-[p log s(d) + (1 - p) log s(-d)], d = r_c - r_r - m: Bradley & Terry (1952), as used for
+    reward models by Ouyang et al. 2022 (InstructGPT, eq. 1), p = 1 by default. A margin m
+    (Touvron et al. 2023, Llama 2, eq. 2) makes the chosen side win by at least m. A soft p,
+    e.g. the share of annotators' votes, trains on their disagreement instead of a majority
+    (Wang et al. 2024, "Secrets of RLHF II"); p = 0.5 is a tie, whose minimum is at equal
+    rewards. Shapes (P,) or (P, C); the mean over every element."""
     diff = chosen - rejected
     if margin is not None:
         diff = diff - margin
-    return -F.logsigmoid(diff).mean()
-
-
-def soft_bradley_terry(
-    chosen: torch.Tensor, rejected: torch.Tensor, p_chosen: torch.Tensor
-) -> torch.Tensor:
-    """Cross-entropy between the label P(chosen preferred) = p and the Bradley-Terry model
-    sigmoid(r_c - r_r): -[p log s(d) + (1 - p) log s(-d)]. With p from several annotators'
-    votes this trains on their disagreement instead of a majority (soft labels, e.g. Wang et
-    al. 2024, "Secrets of RLHF II"); p = 0.5 is a tie, whose minimum is at equal rewards."""
-    diff = chosen - rejected
+    if p_chosen is None:
+        return -F.logsigmoid(diff).mean()
     return -(p_chosen * F.logsigmoid(diff) + (1 - p_chosen) * F.logsigmoid(-diff)).mean()
 
 
@@ -42,21 +83,54 @@ def centering_penalty(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Ten
     return ((chosen + rejected) ** 2).mean()
 
 
-def pairwise_loss(
-    chosen: torch.Tensor,
-    rejected: torch.Tensor,
-    *,
-    margin: torch.Tensor | None = None,
-    p_chosen: torch.Tensor | None = None,
-    center_weight: float = 0.0,
-) -> torch.Tensor:
-    """The training objective: soft Bradley-Terry where a soft label is given (ties included),
-    Bradley-Terry with margin otherwise, plus the optional centring term."""
-    loss = (
-        soft_bradley_terry(chosen, rejected, p_chosen)
-        if p_chosen is not None
-        else bradley_terry(chosen, rejected, margin)
-    )
-    if center_weight:
-        loss = loss + center_weight * centering_penalty(chosen, rejected)
-    return loss
+def bradley_terry(out: Outputs, targets: Targets) -> torch.Tensor:
+    """Pairs: ``bradley_terry_loss`` on each ranked column (every ensemble member learns the
+    preference on its own), with the targets' P(chosen) and margin."""
+    chosen, rejected = out.sides()
+    p = _need(targets.p_chosen, "pairs", "bradley_terry").unsqueeze(1)
+    margin = None if targets.margin is None else targets.margin.unsqueeze(1)
+    return bradley_terry_loss(chosen, rejected, p.expand_as(chosen), margin)
+
+
+def regression(out: Outputs, targets: Targets) -> torch.Tensor:
+    """Ratings: mean squared error per objective, missing ratings (NaN) left out, as the
+    attribute regression of SteerLM (Dong et al. 2023) and ArmoRM's first stage (Wang et al.
+    2024) train multi-objective heads."""
+    ratings = _need(targets.ratings, "ratings", "regression")
+    known = ~torch.isnan(ratings)
+    if not bool(known.any()):
+        return out.values.sum() * 0.0  # a batch with no rating: no gradient, no NaN
+    return ((out.values[known] - ratings[known]) ** 2).mean()
+
+
+def step_bce(out: Outputs, targets: Targets) -> torch.Tensor:
+    """Steps: binary cross-entropy between each step's score (a logit) and its label, P(step
+    is right), hard or soft (Lightman et al. 2023, "Let's Verify Step by Step"; soft labels as
+    Math-Shepherd's rollout estimates, Wang et al. 2024). Unlabelled steps (NaN) are left out."""
+    labels = _need(targets.step_labels, "step labels", "step_bce")
+    known = ~torch.isnan(labels)
+    if not bool(known.any()):
+        return out.scores.sum() * 0.0
+    return F.binary_cross_entropy_with_logits(out.scores[known], labels[known])
+
+
+LOSSES: dict[str, Loss] = {
+    "bradley_terry": bradley_terry,
+    "regression": regression,
+    "step_bce": step_bce,
+}
+
+
+def objective(name: str, center_weight: float = 0.0) -> Loss:
+    """The registered loss ``name``, plus the centring penalty on pairs when weighted."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; registered: {', '.join(LOSSES)}")
+    loss = LOSSES[name]
+    if not center_weight:
+        return loss
+
+    def centred(out: Outputs, targets: Targets) -> torch.Tensor:
+        chosen, rejected = out.sides()
+        return loss(out, targets) + center_weight * centering_penalty(chosen, rejected)
+
+    return centred

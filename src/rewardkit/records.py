@@ -2,7 +2,11 @@
 
 A text is either a plain string or a list of chat messages (``{"role", "content"}``), so the
 same records carry TRL's "standard" and "conversational" shapes. Records are plain frozen
-dataclasses; ``to_dict`` / ``record_from_dict`` are the only places they meet JSON.
+dataclasses; they meet JSON only in ``to_dict`` (out) and the ``parse_*`` helpers below (in), which
+the ``rewardkit`` row format (``rewardkit.data.formats.native``) uses to read ``to_dict`` back.
+
+A pair's label is one number, ``Pair.p_chosen`` = P(chosen preferred): training targets, evaluation
+outcomes, ties and the data formats all read it, so there is one rule for soft labels and votes.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ class Vote:
 
 @dataclass(frozen=True)
 class Pair:
-    """A preference pair. ``soft_label`` is P(chosen preferred), e.g. the share of votes for it."""
+    """A preference pair. ``soft_label`` is an explicit P(chosen preferred) that overrides votes."""
 
     prompt: Text
     chosen: Text
@@ -67,15 +71,33 @@ class Pair:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def is_tie(self) -> bool:
-        """True when the annotators, taken together, prefer neither side."""
+    def vote_counts(self) -> tuple[int, int, int]:
+        """Votes for chosen, for rejected, and ties."""
+        verdicts = [v.verdict for v in self.votes]
+        return verdicts.count("chosen"), verdicts.count("rejected"), verdicts.count("tie")
+
+    @property
+    def p_chosen(self) -> float:
+        """P(chosen preferred), the one rule every reader of a pair's label uses:
+
+        1. ``soft_label`` when it is set (it wins over votes);
+        2. else the share of votes for chosen, a tie counting 1/2:
+           ``(n_chosen + n_tie / 2) / n_votes``; every vote counts once, whatever its
+           ``confidence`` (kept as provenance for label models, not used as a weight);
+        3. else 1.0: an unannotated pair is a hard preference for chosen.
+        """
         if self.soft_label is not None:
-            return self.soft_label == 0.5
-        if not self.votes:
-            return False
-        wins = sum(v.verdict == "chosen" for v in self.votes)
-        losses = sum(v.verdict == "rejected" for v in self.votes)
-        return wins == losses
+            return self.soft_label
+        chosen, rejected, ties = self.vote_counts
+        if not chosen + rejected + ties:
+            return 1.0
+        return (2 * chosen + ties) / (2 * (chosen + rejected + ties))
+
+    @property
+    def is_tie(self) -> bool:
+        """True when the labels, taken together, prefer neither side (``p_chosen == 0.5``); an
+        unannotated pair is never a tie."""
+        return self.p_chosen == 0.5
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from toy_plugins import TOY_FORMAT_NAME, register_toy_format, write_toy_rows
 
-from rewardkit.data import DataError, read_pairs, read_records
+from rewardkit.data import FORMATS, DataError, read_pairs, read_records
 from rewardkit.records import Message, Pair, Ranking, Rating, StepTrace
 
 WriteJsonl = Callable[..., Path]
@@ -165,7 +166,7 @@ def test_oasst_tree_to_rankings_and_pairs(write_jsonl: WriteJsonl) -> None:
     ]
 
 
-def test_two_response_votes_with_ties_become_soft_labels(write_jsonl: WriteJsonl) -> None:
+def test_two_response_votes_with_ties_give_p_chosen(write_jsonl: WriteJsonl) -> None:
     path = write_jsonl(
         [
             {
@@ -183,8 +184,8 @@ def test_two_response_votes_with_ties_become_soft_labels(write_jsonl: WriteJsonl
     voted, tied = read_pairs(path)
     assert (voted.chosen, voted.rejected) == ("Apple.", "Stone.")
     assert [v.verdict for v in voted.votes] == ["chosen", "chosen", "tie"]
-    assert voted.soft_label == pytest.approx(2.5 / 3)
-    assert tied.is_tie and tied.soft_label == 0.5
+    assert voted.soft_label is None and voted.p_chosen == pytest.approx(2.5 / 3)
+    assert tied.is_tie and tied.p_chosen == 0.5
 
 
 def test_mt_bench_judge_rows_are_grouped_into_one_pair(write_jsonl: WriteJsonl) -> None:
@@ -297,3 +298,46 @@ def test_column_mapping_and_unknown_fields(write_jsonl: WriteJsonl) -> None:
     assert (pair.prompt, pair.chosen, pair.rejected) == ("Q", "yes", "no")
     assert pair.metadata == {"extra": 1}
     assert stream.report.counts == {"unknown-field": 1}
+
+
+# ---- a format added from outside the package (tests/toy_plugins.py) -------------------------------
+
+
+@pytest.fixture
+def toy_format(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    assert TOY_FORMAT_NAME not in FORMATS
+    register_toy_format(monkeypatch)
+    yield TOY_FORMAT_NAME
+
+
+def test_a_format_inserted_into_formats_is_read_by_name(toy_format: str, tmp_path: Path) -> None:
+    path = write_toy_rows(tmp_path / "toy.jsonl", 5)
+    stream = read_records(path, format=toy_format)
+    pairs = [r for r in stream if isinstance(r, Pair)]
+    assert stream.formats[str(path)] == toy_format
+    assert stream.report.n_errors == stream.report.n_warnings == 0
+    assert len(pairs) == 5 and len({p.prompt for p in pairs}) == 5
+    assert pairs[0] == Pair(
+        "Question 0: what is 3 plus 2?",
+        "Happy to help: 3 plus 2 is 5.",
+        "No idea, maybe 6?",
+        id="toy-0",
+        source=toy_format,
+    )
+
+
+def test_a_format_inserted_into_formats_is_detected(toy_format: str, tmp_path: Path) -> None:
+    path = write_toy_rows(tmp_path / "toy.jsonl", 3)
+    stream = read_records(path)
+    assert [p.id for p in read_pairs(path)] == ["toy-0", "toy-1", "toy-2"]
+    list(stream)
+    assert stream.formats[str(path)] == toy_format
+
+
+def test_toy_rows_are_unknown_without_the_plugin(tmp_path: Path) -> None:
+    path = write_toy_rows(tmp_path / "toy.jsonl", 2)
+    with pytest.raises(ValueError, match="unknown format"):
+        read_records(path, format=TOY_FORMAT_NAME)
+    stream = read_records(path, on_error="skip")
+    assert list(stream) == []
+    assert stream.report.counts["unknown-format"] == 2

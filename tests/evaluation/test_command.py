@@ -102,10 +102,10 @@ def test_cli_with_a_trained_model_directory(
 
 
 def test_missing_arguments_are_named() -> None:
-    from rewardkit.evaluation.command import run_eval
+    from rewardkit.commands.eval import run
     from rewardkit.evaluation.config import EvalConfig
 
     with pytest.raises(ValueError, match="--models is required"):
-        run_eval(EvalConfig(suites=["x"]))
+        run(EvalConfig(suites=["x"]))
     with pytest.raises(ValueError, match="--suites is required"):
-        run_eval(EvalConfig(models=["baseline:random"]))
+        run(EvalConfig(models=["baseline:random"]))

@@ -7,20 +7,21 @@ import pytest
 import tiny
 import torch
 
-from rewardkit.losses import bradley_terry
+from rewardkit.losses import bradley_terry_loss
 from rewardkit.models import RewardModel
+from rewardkit.models.packing import Unit
 from rewardkit.synthetic import generate_pairs
-from rewardkit.training.pairs import EncodedPair, collate_pairs, encode_pairs, pack_pairs
+from rewardkit.training.examples import encode_examples
 
 CASES = [("bert", "cls"), ("bert", "mean"), ("llama", "last"), ("qwen2", "last"), ("llama", "mean")]
 
 
-def _pairs(model: RewardModel) -> list[EncodedPair]:
-    return encode_pairs(model, list(generate_pairs(6, seed=4)), 512).pairs
+def _pairs(model: RewardModel) -> list[Unit]:
+    return [e.unit for e in encode_examples(model, list(generate_pairs(6, seed=4)), 512).examples]
 
 
-def _left_padded(model: RewardModel, pairs: list[EncodedPair]) -> dict[str, torch.Tensor]:
-    sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
+def _left_padded(model: RewardModel, pairs: list[Unit]) -> dict[str, torch.Tensor]:
+    sequences = [p.prefix + b for p in pairs for b in p.branches]
     right = model.collate(sequences)
     width = right["input_ids"].shape[1]
     out = {}
@@ -41,9 +42,9 @@ def _rewards_and_grads(
     model: RewardModel, inputs: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     model.zero_grad()
-    rewards = model(**inputs)
-    chosen, rejected = rewards.chunk(2)
-    bradley_terry(chosen, rejected).backward()  # type: ignore[no-untyped-call]
+    rewards = model.scores(**inputs)
+    chosen, rejected = rewards[0::2], rewards[1::2]
+    bradley_terry_loss(chosen, rejected).backward()  # type: ignore[no-untyped-call]
     grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
     return rewards.detach(), grads
 
@@ -56,8 +57,8 @@ def test_packed_rewards_and_gradients_equal_padded(arch: str, pooling: str) -> N
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     pairs = _pairs(model)
-    packed, packed_stats = pack_pairs(model, pairs)
-    padded, padded_stats = collate_pairs(model, pairs)
+    packed, packed_stats = model.batch(pairs, packed=True)
+    padded, padded_stats = model.batch(pairs, packed=False)
     fast, fast_grads = _rewards_and_grads(model, packed)
     # A first-token head reads position 0, which left padding fills with a pad: right only there.
     references = [padded] if pooling == "cls" else [padded, _left_padded(model, pairs)]
@@ -74,13 +75,13 @@ def test_packed_rewards_and_gradients_equal_padded(arch: str, pooling: str) -> N
 def test_decoders_encode_the_shared_prompt_once() -> None:
     model = tiny.reward_model("llama")
     pairs = _pairs(model)
-    assert all(p.prompt for p in pairs)
-    packed, _ = pack_pairs(model, pairs)
-    prompt_tokens = sum(len(p.prompt) for p in pairs)
-    response_tokens = sum(len(p.chosen) + len(p.rejected) for p in pairs)
+    assert all(p.prefix for p in pairs)
+    packed, _ = model.batch(pairs, packed=True)
+    prompt_tokens = sum(len(p.prefix) for p in pairs)
+    response_tokens = sum(len(b) for p in pairs for b in p.branches)
     assert int((packed["input_ids"] != model.tokenizer.pad_token_id).sum()) <= (
         prompt_tokens + response_tokens
     )
     rows, starts = packed["read_rows"], packed["read_starts"]
-    chosen_pos = packed["position_ids"][rows[: len(pairs)], starts[: len(pairs)]]
-    assert chosen_pos.tolist() == [len(p.prompt) for p in pairs]  # positions continue the prompt
+    chosen_pos = packed["position_ids"][rows[0::2], starts[0::2]]
+    assert chosen_pos.tolist() == [len(p.prefix) for p in pairs]  # positions continue the prompt

@@ -151,7 +151,7 @@ def _undetected(raw: RawRow) -> Issue:
     return Issue(
         raw.location,
         "unknown-format",
-        f"no known format has these fields: {keys}; pass --format or --map",
+        f"no known format has these fields: {keys}; pass --format or --mapping",
     )
 
 

@@ -49,7 +49,7 @@ def detect_file_format(path: Path) -> FileFormat:
     if last not in by_suffix:
         raise ValueError(
             f"{path}: cannot tell the file format from the suffix {last or '(none)'!r}; "
-            f"pass --file-format, one of {FILE_FORMATS}"
+            f"pass --file_format (file_format=...), one of {FILE_FORMATS}"
         )
     return by_suffix[last]
 

@@ -68,7 +68,7 @@ class PairItem:
     rejected: Text
     subset: str
     outcome: float
-    """P(chosen preferred) according to the labels: 1, or a soft label / vote share."""
+    """P(chosen preferred) according to the labels: ``Pair.p_chosen``."""
     votes: tuple[int, int, int]
     """Votes for chosen, for rejected, and ties."""
 
@@ -110,22 +110,6 @@ class Suite:
         return {**self.sections, **extra}
 
 
-def _votes(pair: Pair) -> tuple[int, int, int]:
-    counts = {"chosen": 0, "rejected": 0, "tie": 0}
-    for vote in pair.votes:
-        counts[vote.verdict] += 1
-    return counts["chosen"], counts["rejected"], counts["tie"]
-
-
-def _outcome(pair: Pair, votes: tuple[int, int, int]) -> float:
-    if pair.soft_label is not None:
-        return pair.soft_label
-    for_chosen, for_rejected, ties = votes
-    if for_chosen + for_rejected + ties:
-        return (for_chosen + ties / 2) / (for_chosen + for_rejected + ties)
-    return 1.0
-
-
 def _subset(record: Pair | Ranking, subset_field: str, fallback: str) -> str:
     subset = record.metadata.get(subset_field)
     return str(subset) if subset not in (None, "") else (record.source or fallback)
@@ -146,15 +130,14 @@ def read_items(
     fallback = fallback or _without_suffixes(path.name)
     for record in RecordStream([path], replace(options, to=None)):
         if isinstance(record, Pair):
-            votes = _votes(record)
             pairs.append(
                 PairItem(
                     record.prompt,
                     record.chosen,
                     record.rejected,
                     _subset(record, subset_field, fallback),
-                    _outcome(record, votes),
-                    votes,
+                    record.p_chosen,
+                    record.vote_counts,
                 )
             )
         elif isinstance(record, Ranking):

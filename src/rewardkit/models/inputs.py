@@ -8,6 +8,10 @@
   goes through the tokenizer's chat template; the prompt part is the templated prompt with the
   generation prompt, when the full conversation starts with it.
 
+Per-step heads read one output at the end of each step: a response is its steps, each followed by
+the step marker (``"\n"`` by default), tokenized step by step so that each step's last token is
+known exactly (``Encoded.marks``).
+
 Nothing is ever truncated here: callers compare the length with their limit and report.
 """
 
@@ -23,14 +27,16 @@ InputStyle = Literal["pair", "concat"]
 
 @dataclass(frozen=True)
 class Encoded:
-    prompt: list[int]
+    prefix: list[int]
     """The shared prefix: for decoders, the prompt's tokens; empty when nothing can be shared."""
-    response: list[int]
+    rest: list[int]
     """The rest of the sequence."""
+    marks: tuple[int, ...] | None = None
+    """Per-step reads: the position in ``rest`` of each step's last token."""
 
     @property
     def ids(self) -> list[int]:
-        return self.prompt + self.response
+        return self.prefix + self.rest
 
 
 def encode(tokenizer: Any, style: InputStyle, prompt: Text, response: Text) -> Encoded:
@@ -64,3 +70,31 @@ def _chat(tokenizer: Any, prompt: Text, response: Text) -> Encoded:
     if full[: len(head)] == head and len(head) < len(full):
         return Encoded(head, full[len(head) :])
     return Encoded([], full)
+
+
+def split_steps(response: Text, marker: str) -> list[str]:
+    """A response's steps: its text cut at each marker, empty pieces dropped."""
+    return [step for step in render_text(response).split(marker) if step.strip()]
+
+
+def encode_steps(
+    tokenizer: Any, style: InputStyle, prompt: Text, steps: list[str], marker: str
+) -> Encoded:
+    """The prompt, then each step followed by the marker, with the position of each step's last
+    token; encoders close the sequence with their separator as a sentence pair would."""
+    if not steps:
+        raise ValueError("a per-step score needs at least one non-empty step")
+    head = list(tokenizer(render_text(prompt), truncation=False, verbose=False)["input_ids"])
+    rest: list[int] = []
+    marks = []
+    for step in steps:
+        piece = tokenizer(step + marker, add_special_tokens=False, verbose=False)["input_ids"]
+        if not piece:
+            raise ValueError(f"step {step!r} has no tokens")
+        rest += piece
+        marks.append(len(rest) - 1)
+    if style == "pair":
+        if tokenizer.sep_token_id is not None:
+            rest.append(tokenizer.sep_token_id)
+        return Encoded([], head + rest, tuple(m + len(head) for m in marks))
+    return Encoded(head, rest, tuple(marks))

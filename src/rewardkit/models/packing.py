@@ -9,7 +9,8 @@ prefix a unit is one plain sequence (an encoder's sentence pair, bidirectional i
 Units are placed into rows as wide as the longest unit (first fit, longest first), so a row never
 costs more attention than the padded batch would, and a custom 4D mask keeps units apart. The
 rewards are read at each branch's span (its last token for decoders, its first token or the mean
-of its tokens for encoders).
+of its tokens for encoders); a branch with ``marks`` is read at each marked position instead
+(per-step heads), as spans that end just after the mark.
 """
 
 from __future__ import annotations
@@ -24,6 +25,28 @@ import torch
 class Unit:
     prefix: list[int]
     branches: list[list[int]]
+    marks: list[tuple[int, ...]] | None = None
+    """Per branch, the positions (in the branch) to read; None: one read per branch."""
+
+    def reads(self, branch: int, start: int) -> list[tuple[int, int]]:
+        """(start, end) spans of the reads of one branch laid out at ``start``."""
+        if self.marks is None:
+            return [(start, start + len(self.branches[branch]))]
+        return [(start, start + m + 1) for m in self.marks[branch]]
+
+    def unshared(self) -> list[Unit]:
+        """The same reads with the prefix copied into each branch (one unit per branch)."""
+        if len(self.branches) == 1 and not self.prefix:
+            return [self]
+        shift = len(self.prefix)
+        return [
+            Unit(
+                [],
+                [self.prefix + branch],
+                None if self.marks is None else [tuple(m + shift for m in self.marks[b])],
+            )
+            for b, branch in enumerate(self.branches)
+        ]
 
     @property
     def size(self) -> int:
@@ -65,7 +88,8 @@ def place(units: Sequence[Unit]) -> tuple[list[list[int]], int]:
 def pack(
     units: Sequence[Unit], causal: bool, pad_id: int, sep_id: int | None = None
 ) -> tuple[dict[str, torch.Tensor], PackStats]:
-    """Tensors for ``RewardModel.forward`` (reads in unit order, branches in order) and counts.
+    """Tensors for ``RewardModel.forward`` (reads in unit order, then branch order, then mark
+    order) and counts.
     ``sep_id`` adds BERT segment ids: 1 after the first separator of each sequence."""
     rows, width = place(units)
     n_rows = len(rows)
@@ -111,14 +135,14 @@ def _lay_out(
     causal: bool,
     sep_id: int | None,
 ) -> list[tuple[int, int, int]]:
-    """Writes one unit at ``start`` of ``row``; returns each branch's (row, start, end)."""
+    """Writes one unit at ``start`` of ``row``; returns each read's (row, start, end)."""
     p = len(unit.prefix)
     ids[row, start : start + p] = torch.tensor(unit.prefix, dtype=torch.long)
     positions[row, start : start + p] = torch.arange(p)
     _block(allowed, row, start, p, causal)
     spans = []
     cursor = start + p
-    for branch in unit.branches:
+    for b, branch in enumerate(unit.branches):
         n = len(branch)
         ids[row, cursor : cursor + n] = torch.tensor(branch, dtype=torch.long)
         positions[row, cursor : cursor + n] = torch.arange(p, p + n)
@@ -126,7 +150,7 @@ def _lay_out(
         _block(allowed, row, cursor, n, causal)
         if sep_id is not None:
             segments[row, cursor : cursor + n] = segment_ids(torch.tensor(branch), sep_id)
-        spans.append((row, cursor, cursor + n))
+        spans += [(row, s, e) for s, e in unit.reads(b, cursor)]
         cursor += n
     return spans
 

@@ -1,14 +1,15 @@
-"""A reward model: a Hugging Face backbone with a scalar head, its tokenizer, and how to read it.
+"""A reward model: a Hugging Face backbone with a head, its tokenizer, and how to read it.
 
     model = RewardModel.from_backbone("minilm")            # or a hub name / local directory
     model.save("out/model")                                 # transformers-loadable + rewardkit.json
     model = RewardModel.load("out/model")
     result = model.score(["What is 2+2?"], ["4"])           # raw and normalised scores
 
-The network is ``AutoModelForSequenceClassification`` with one label, so the saved directory is
-what plain ``transformers`` loads: its head is ``score`` for decoders (TRL's and vLLM's name)
-and the architecture's own classifier for encoders. For decoders rewardkit reads the last real
-token from the attention mask rather than searching for the pad token (see ``pooling``).
+The network is ``AutoModelForSequenceClassification`` with one label per output (token
+classification for per-step heads: see ``heads``), so the saved directory is what plain
+``transformers`` loads: its head is ``score`` for decoders (TRL's and vLLM's name) and the
+architecture's own classifier for encoders. For decoders rewardkit reads the last real token
+from the attention mask rather than searching for the pad token (see ``pooling``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ import torch
 from torch import nn
 
 from rewardkit import __version__
+from rewardkit.losses import Outputs
 from rewardkit.models.backbones import resolve_backbone
-from rewardkit.models.inputs import Encoded, InputStyle, encode
-from rewardkit.models.packing import segment_ids
+from rewardkit.models.heads import (
+    HeadKind,
+    StepAggregate,
+    aggregate_steps,
+    default_objectives,
+    head_kind,
+)
+from rewardkit.models.inputs import Encoded, InputStyle, encode, encode_steps, split_steps
+from rewardkit.models.packing import PackStats, Unit, pack, segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.records import Text
 from rewardkit.scoring import Scorer
@@ -43,7 +52,15 @@ class ModelInfo:
     input_style: str
     max_length: int
     head: str = "scalar"
+    """The head kind (``heads.HEADS``)."""
     objectives: list[str] = field(default_factory=lambda: ["reward"])
+    """One name per output: objectives, ensemble members, or ["reward"] / ["step"]."""
+    weights: list[float] | None = None
+    """How an ``objectives`` head mixes its outputs into the score; None: their mean."""
+    step_marker: str = "\n"
+    """Per-step heads: the text that ends each step of a response."""
+    step_aggregate: str = "min"
+    """Per-step heads: how a response's score comes from its steps (min, last, mean, prod)."""
     mean: float = 0.0
     std: float = 1.0
     chat_template: str | None = None
@@ -54,10 +71,18 @@ class ModelInfo:
 
 @dataclass
 class ScoreResult:
+    """Scores in input order, with the fields every head kind fills (None where it has none)."""
+
     raw: list[float | None]
     normalized: list[float | None]
     too_long: list[bool]
     lengths: list[int]
+    objectives: list[dict[str, float] | None] | None = None
+    """Per item, each named output (objectives heads and ensemble members)."""
+    steps: list[list[float] | None] | None = None
+    """Per item, each step's score (per-step heads)."""
+    spread: list[float | None] | None = None
+    """Per item, the members' standard deviation (ensembles)."""
 
 
 class RewardModel(nn.Module):
@@ -76,17 +101,29 @@ class RewardModel(nn.Module):
         pooling: Pooling = "auto",
         max_length: int = 512,
         trust_remote_code: bool = False,
+        head: str = "scalar",
+        objectives: Sequence[str] | None = None,
     ) -> RewardModel:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        """A new model on a backbone, with a freshly initialised head of the given kind (one
+        output per name in ``objectives``; default names from ``heads.default_objectives``)."""
+        import transformers
 
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        kind = head_kind(head)
+        names = list(objectives) if objectives else default_objectives(head)
         path = resolve_backbone(name_or_path)
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-        network = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=1, trust_remote_code=trust_remote_code
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            path, trust_remote_code=trust_remote_code
         )
-        return cls.from_network(network, tokenizer, pooling, max_length, backbone=name_or_path)
+        network = getattr(transformers, kind.auto_class).from_pretrained(
+            path,
+            num_labels=len(names),
+            id2label=dict(enumerate(names)),
+            label2id={n: i for i, n in enumerate(names)},
+            trust_remote_code=trust_remote_code,
+        )
+        return cls.from_network(network, tokenizer, pooling, max_length, name_or_path, head, names)
 
     @classmethod
     def from_network(
@@ -96,8 +133,18 @@ class RewardModel(nn.Module):
         pooling: Pooling = "auto",
         max_length: int = 512,
         backbone: str = "custom",
+        head: str = "scalar",
+        objectives: Sequence[str] | None = None,
     ) -> RewardModel:
-        """Wraps a ``*ForSequenceClassification`` with one label (e.g. a tiny one built in code)."""
+        """Wraps a ``*ForSequenceClassification`` (``*ForTokenClassification`` for per-step
+        heads) with one label per objective, e.g. a tiny one built in code."""
+        head_kind(head)
+        names = list(objectives) if objectives else default_objectives(head)
+        if network.config.num_labels != len(names):
+            raise ValueError(
+                f"the network has {network.config.num_labels} outputs but the head names "
+                f"{len(names)}: {names}"
+            )
         decoder = hasattr(network, "score")
         if pooling == "auto":
             pooling = "last" if decoder else "cls"
@@ -112,23 +159,27 @@ class RewardModel(nn.Module):
             pooling=pooling,
             input_style=style,
             max_length=max_length,
+            head=head,
+            objectives=names,
             chat_template=getattr(tokenizer, "chat_template", None),
         )
         return cls(network, tokenizer, info)
 
     @classmethod
     def load(cls, path: str | Path, trust_remote_code: bool = False) -> RewardModel:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        import transformers
 
         path = Path(path)
         info_path = path / INFO_FILE
         if not info_path.exists():
             raise FileNotFoundError(f"{path} is not a rewardkit model: no {INFO_FILE}")
         info = ModelInfo(**json.loads(info_path.read_text()))
-        network = AutoModelForSequenceClassification.from_pretrained(
+        network = getattr(transformers, head_kind(info.head).auto_class).from_pretrained(
             path, trust_remote_code=trust_remote_code, use_safetensors=True
         )
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            path, trust_remote_code=trust_remote_code
+        )
         network.eval()
         return cls(network, tokenizer, info)
 
@@ -161,11 +212,15 @@ class RewardModel(nn.Module):
     # ---- the forward pass -------------------------------------------------------------------
 
     @property
+    def kind(self) -> HeadKind:
+        return head_kind(self.info.head)
+
+    @property
     def is_decoder(self) -> bool:
         return self.info.input_style == "concat"
 
     def _transformers_model(self) -> Any:
-        """The ``*ForSequenceClassification`` itself, under a peft wrapper if there is one."""
+        """The transformers model itself, under a peft wrapper if there is one."""
         network = self.network
         return network.get_base_model() if hasattr(network, "get_base_model") else network
 
@@ -174,10 +229,19 @@ class RewardModel(nn.Module):
             module = getattr(self._transformers_model(), name, None)
             if isinstance(module, nn.Module):
                 return module
-        raise ValueError("cannot find the scalar head (score or classifier)")
+        raise ValueError("cannot find the head (score or classifier)")
 
     def body(self) -> nn.Module:
         return self._transformers_model().base_model  # type: ignore[no-any-return]
+
+    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The score of each read, shape (R,): the head's outputs combined by its kind."""
+        return self.kind.combine(self(**inputs), self.info.weights)
+
+    def views(self, values: torch.Tensor) -> Outputs:
+        """(R, K) outputs with the score and the ranked columns their head kind gives them."""
+        kind, weights = self.kind, self.info.weights
+        return Outputs(values, kind.combine(values, weights), kind.ranked(values, weights))
 
     def forward(
         self,
@@ -189,13 +253,15 @@ class RewardModel(nn.Module):
         read_starts: torch.Tensor | None = None,
         read_ends: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Rewards, shape (B,): one per row of a padded batch, or one per read span of a packed
-        batch (``packing.pack``: a 4D attention mask and ``read_*`` spans)."""
+        """The head's outputs, shape (R, K): one row per row of a padded batch, or one per read
+        span (``batch``: packed rows with a 4D attention mask, or marked positions). Called
+        through the module (``model(**inputs)``) so that DDP and FSDP wrappers see it."""
         optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
         kwargs = {k: v for k, v in optional.items() if v is not None}
         if read_rows is not None and read_starts is not None and read_ends is not None:
             device = input_ids.device.type
-            if torch.is_autocast_enabled(device):  # a float32 mask would pull attention to fp32
+            if attention_mask.dim() == 4 and torch.is_autocast_enabled(device):
+                # a float32 mask would pull attention to fp32
                 attention_mask = attention_mask.to(torch.get_autocast_dtype(device))
             hidden = self.body()(
                 input_ids=input_ids, attention_mask=attention_mask, **kwargs
@@ -203,25 +269,26 @@ class RewardModel(nn.Module):
             return self._read_spans(hidden, read_rows, read_starts, read_ends)
         if self.info.pooling == "cls":
             out = self.network(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-            return out.logits.squeeze(-1)  # type: ignore[no-any-return]
+            return out.logits  # type: ignore[no-any-return]
         hidden = self.body()(
             input_ids=input_ids, attention_mask=attention_mask, **kwargs
         ).last_hidden_state
         pool = last_token if self.info.pooling == "last" else mean_tokens
-        return self.head()(pool(hidden, attention_mask)).squeeze(-1)  # type: ignore[no-any-return]
+        return self.head()(pool(hidden, attention_mask))  # type: ignore[no-any-return]
 
     @property
     def supports_packing(self) -> bool:
-        """Packed rows need the reward read from spans: last token, mean, or a BERT-style
-        first-token pooler and linear classifier; other encoder heads use padded batches."""
-        if self.info.pooling in ("last", "mean"):
+        """Packed rows need the outputs read from spans: marked positions, last token, mean,
+        or a BERT-style first-token pooler and linear classifier; other encoder heads use
+        padded batches."""
+        if self.kind.per_position or self.info.pooling in ("last", "mean"):
             return True
         return hasattr(self.body(), "pooler") and isinstance(self.head(), nn.Linear)
 
     def _read_spans(
         self, hidden: torch.Tensor, rows: torch.Tensor, starts: torch.Tensor, ends: torch.Tensor
     ) -> torch.Tensor:
-        if self.info.pooling == "last":
+        if self.kind.per_position or self.info.pooling == "last":
             vectors = hidden[rows, ends - 1]
         elif self.info.pooling == "mean":
             vectors = torch.stack(
@@ -233,19 +300,38 @@ class RewardModel(nn.Module):
         else:  # the encoder's own pooler on each sequence's first token, as its head does
             pooler: nn.Module = self.body().pooler  # type: ignore[assignment]
             vectors = pooler(hidden[rows, starts].unsqueeze(1))
-            dropout = getattr(self._transformers_model(), "dropout", None)
-            if isinstance(dropout, nn.Module):
-                vectors = dropout(vectors)
-        return self.head()(vectors).squeeze(-1)  # type: ignore[no-any-return]
+        dropout = getattr(self._transformers_model(), "dropout", None)
+        if isinstance(dropout, nn.Module) and (
+            self.kind.per_position or self.info.pooling == "cls"
+        ):
+            vectors = dropout(vectors)  # as the transformers head does before its classifier
+        return self.head()(vectors)  # type: ignore[no-any-return]
 
-    # ---- inputs and scoring -----------------------------------------------------------------
+    # ---- inputs and batches -----------------------------------------------------------------
 
     def encode_parts(self, prompt: Text, response: Text) -> Encoded:
-        """The shared prompt prefix (decoders) and the rest, as token ids."""
-        return encode(self.tokenizer, self.info.input_style, prompt, response)  # type: ignore[arg-type]
+        """The shared prefix (decoders), the rest, and for per-step heads each step's mark
+        (the response cut into steps at the step marker)."""
+        if self.kind.per_position:
+            return self.encode_steps(prompt, split_steps(response, self.info.step_marker))
+        return encode(self.tokenizer, self._style, prompt, response)
+
+    def encode_steps(self, prompt: Text, steps: list[str]) -> Encoded:
+        if not self.kind.per_position:
+            raise ValueError(f"steps are read by a per-step head ('steps'), not {self.info.head!r}")
+        return encode_steps(self.tokenizer, self._style, prompt, steps, self.info.step_marker)
+
+    @property
+    def _style(self) -> InputStyle:
+        return "concat" if self.is_decoder else "pair"
 
     def encode(self, prompt: Text, response: Text) -> list[int]:
         return self.encode_parts(prompt, response).ids
+
+    def unit(self, encoded: Encoded) -> Unit:
+        """One scored sequence as a batch unit."""
+        marks = None if encoded.marks is None else [encoded.marks]
+        return Unit(encoded.prefix, [encoded.rest], marks)
 
     @property
     def uses_token_types(self) -> bool:
@@ -268,6 +354,31 @@ class RewardModel(nn.Module):
             batch["token_type_ids"] = segment_ids(ids, self.tokenizer.sep_token_id) * mask
         return batch
 
+    def batch(
+        self, units: Sequence[Unit], packed: bool = True
+    ) -> tuple[dict[str, torch.Tensor], PackStats]:
+        """The tensors ``outputs`` reads, in unit, branch and mark order: packed rows where the
+        model supports them (decoders reading the last token share each prefix between its
+        branches), padded rows otherwise; both give the same outputs."""
+        if packed and self.supports_packing:
+            shares_prefix = self.is_decoder and (
+                self.kind.per_position or self.info.pooling == "last"
+            )
+            flat = units if shares_prefix else [u for unit in units for u in unit.unshared()]
+            sep_id = self.tokenizer.sep_token_id if self.uses_token_types else None
+            return pack(flat, self.is_decoder, self.tokenizer.pad_token_id or 0, sep_id)
+        rows = [u for unit in units for u in unit.unshared()]
+        inputs = self.collate([u.branches[0] for u in rows])
+        if any(u.marks is not None for u in rows):
+            spans = [(r, s, e) for r, u in enumerate(rows) for s, e in u.reads(0, 0)]
+            inputs["read_rows"], inputs["read_starts"], inputs["read_ends"] = (
+                torch.tensor(column) for column in zip(*spans, strict=True)
+            )
+        real = sum(len(u.branches[0]) for u in rows)
+        return inputs, PackStats(real, real, inputs["input_ids"].numel())
+
+    # ---- scoring ----------------------------------------------------------------------------
+
     def normalize(self, raw: float) -> float:
         return (raw - self.info.mean) / self.info.std
 
@@ -279,40 +390,67 @@ class RewardModel(nn.Module):
         batch_tokens: int = 16384,
         progress: bool = False,
     ) -> ScoreResult:
-        """Scores in input order. Batches hold up to ``batch_tokens`` (padded) tokens, formed in
-        length order so little goes to padding. Inputs over ``max_length`` get no score and are
-        flagged in ``too_long``: never cut silently."""
+        """Scores in input order, with per-objective, per-step and spread fields as the head
+        kind has them. Inputs over ``max_length`` get no score and are flagged in
+        ``too_long``: never cut silently."""
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
-        encoded = [self.encode(p, r) for p, r in zip(prompts, responses, strict=True)]
-        too_long = [len(ids) > self.info.max_length for ids in encoded]
+        encoded = [self.encode_parts(p, r) for p, r in zip(prompts, responses, strict=True)]
+        too_long = [len(e.ids) > self.info.max_length for e in encoded]
         kept = [i for i in range(len(encoded)) if not too_long[i]]
-        rewards = self.rewards([encoded[i] for i in kept], batch_tokens, progress).tolist()
-        raw: list[float | None] = [None] * len(encoded)
-        for i, value in zip(kept, rewards, strict=True):
-            raw[i] = value if math.isfinite(value) else None
-        normalized = [None if r is None else self.normalize(r) for r in raw]
-        return ScoreResult(raw, normalized, too_long, [len(ids) for ids in encoded])
+        values = self.unit_outputs([self.unit(encoded[i]) for i in kept], batch_tokens, progress)
+        result = ScoreResult([None] * len(encoded), [], too_long, [len(e.ids) for e in encoded])
+        kind = self.kind
+        if kind.per_position:
+            result.steps = [None] * len(encoded)
+        elif len(self.info.objectives) > 1:
+            result.objectives = [None] * len(encoded)
+        if kind.spread:
+            result.spread = [None] * len(encoded)
+        for i, out in zip(kept, values, strict=True):
+            self._fill(result, i, out.double())
+        result.normalized = [None if r is None else self.normalize(r) for r in result.raw]
+        return result
+
+    def _fill(self, result: ScoreResult, i: int, out: torch.Tensor) -> None:
+        """One item's fields from its (reads, K) outputs; a non-finite score counts as none."""
+        kind = self.kind
+        if result.steps is not None:
+            steps = kind.combine(out, self.info.weights).tolist()
+            result.steps[i] = steps
+            how: StepAggregate = self.info.step_aggregate  # type: ignore[assignment]
+            value = aggregate_steps(steps, how)
+        else:
+            value = float(kind.combine(out, self.info.weights)[0])
+        if result.objectives is not None:
+            result.objectives[i] = dict(zip(self.info.objectives, out[0].tolist(), strict=True))
+        if result.spread is not None:
+            result.spread[i] = float(out[0].std()) if out.shape[1] > 1 else 0.0
+        result.raw[i] = value if math.isfinite(value) else None
 
     @torch.no_grad()
-    def rewards(
-        self, sequences: Sequence[Sequence[int]], batch_tokens: int = 16384, progress: bool = False
-    ) -> torch.Tensor:
-        """Raw rewards of token id sequences, in input order, in eval mode; batches hold up to
-        ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
+    def unit_outputs(
+        self, units: Sequence[Unit], batch_tokens: int = 16384, progress: bool = False
+    ) -> list[torch.Tensor]:
+        """Each unit's head outputs, (reads, K), in input order, in eval mode; batches hold up
+        to ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
         from tqdm import tqdm
 
-        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        out = torch.empty(len(sequences))
+        widths = [len(u.prefix) + max(map(len, u.branches)) for u in units]
+        rows_per_unit = max((len(u.branches) for u in units), default=1)
+        order = sorted(range(len(units)), key=lambda i: widths[i])
+        out: list[torch.Tensor] = [torch.empty(0)] * len(units)
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
         bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
-        for batch in token_budget_batches(order, [len(s) for s in sequences], batch_tokens):
-            inputs = self.collate([sequences[i] for i in batch])
-            out[torch.tensor(batch)] = (
-                self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
-            )
+        for batch in token_budget_batches(order, widths, batch_tokens // rows_per_unit):
+            inputs, _ = self.batch([units[i] for i in batch], packed=False)
+            values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
+            for i, chunk in zip(
+                batch, values.split([_reads(units[i]) for i in batch]), strict=True
+            ):
+                out[i] = chunk
             bar.update(len(batch))
         bar.close()
         self.train(was_training)
@@ -329,6 +467,10 @@ class RewardModel(nn.Module):
             return [math.nan if s is None else s for s in values]
 
         return scorer
+
+
+def _reads(unit: Unit) -> int:
+    return len(unit.branches) if unit.marks is None else sum(map(len, unit.marks))
 
 
 def token_budget_batches(

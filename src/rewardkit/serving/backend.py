@@ -92,7 +92,7 @@ class ModelBackend:
 
     def prepare(self, prompt: Text, response: Text) -> Prepared:
         encoded = self.model.encode_parts(prompt, response)
-        prefix, rest = encoded.prompt, encoded.response  # no prefix: encoders, unsplit chats
+        prefix, rest = encoded.prefix, encoded.rest  # no prefix: encoders, unsplit chats
         total = len(prefix) + len(rest)
         if total <= self.limit:
             return Prepared(tuple(prefix), tuple(rest))

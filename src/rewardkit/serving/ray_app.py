@@ -5,29 +5,36 @@
 
     serve.run(build_app(RayServeConfig(model="runs/demo/model", max_replicas=4)), route_prefix="/score")
 
-It answers rewardkit's ``POST /score`` body with the same JSON as `rewardkit serve`. Each replica
-loads the model once; Serve gathers items from concurrent requests into batches of up to
-``max_batch_size`` (waiting at most ``batch_wait_timeout_s``), and each batch is one forward pass
-of the same ``ModelBackend`` (length-sorted padded rows, shared prompts packed). Ray is an
-optional dependency: ``pip install 'ray[serve]'``.
+It answers rewardkit's ``POST /score`` body with the same JSON as `rewardkit serve`, through the
+same ``ScoringService``: the same validation, the same body cap (413), item cap and token limit
+(422), the same timeout (504) and the same error bodies; tokenisation runs in a thread. Each
+replica loads the model once; Serve gathers items from concurrent requests into batches of up
+to ``max_batch_size`` (waiting at most ``batch_wait_timeout_s``), and each batch is one forward
+pass of the same ``ModelBackend`` (length-sorted padded rows, shared prompts packed), also in a
+thread, so the replica's event loop stays free. Ray is an optional dependency:
+``pip install 'ray[serve]'``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from rewardkit.serving.backend import ItemTooLong, Prepared
-from rewardkit.serving.command import load_backend
+from rewardkit.serving.backend import Prepared
 from rewardkit.serving.config import ServeConfig
-from rewardkit.serving.schemas import ScoreRequest, ScoreResponse, item_scores, to_text
+from rewardkit.serving.guard import read_capped, too_large
+from rewardkit.serving.loading import load_backend
+from rewardkit.serving.schemas import ScoreRequest
+from rewardkit.serving.service import Refused, ScoringService, parse_body
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,24 +56,42 @@ class RayServeConfig:
     max_tokens: int | None = None
     overflow: Literal["reject", "truncate_left"] = "reject"
     shared_prompt: bool = True
+    max_items: int = ServeConfig.max_items
+    """Items per request; more is answered 422 (as by `rewardkit serve`)."""
+    max_body_bytes: int = ServeConfig.max_body_bytes
+    """Request body cap; more is answered 413."""
+    timeout_s: float = ServeConfig.timeout_s
+    """Per-request limit, answered 504."""
     extra_actor_options: dict[str, Any] = field(default_factory=dict)
 
 
 class RewardDeployment:
     def __init__(self, cfg: RayServeConfig) -> None:
-        serve_cfg = ServeConfig(
+        # one ServeConfig, so the limits are `rewardkit serve`'s own fields, checked by its code
+        self.cfg = ServeConfig(
             model=cfg.model,
             max_tokens=cfg.max_tokens,
             overflow=cfg.overflow,
             shared_prompt=cfg.shared_prompt,
+            max_items=cfg.max_items,
+            max_body_bytes=cfg.max_body_bytes,
+            timeout_s=cfg.timeout_s,
         )
-        self.backend = load_backend(serve_cfg)
-        self.name = Path(cfg.model).name
+        self.backend = load_backend(self.cfg)
+        self.scoring = ScoringService(self.backend, self.cfg, Path(cfg.model).name, self.batched)
         self.score_batch.set_max_batch_size(cfg.max_batch_size)  # type: ignore[attr-defined]
         self.score_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)  # type: ignore[attr-defined]
 
+    async def batched(self, prepared: list[Prepared]) -> list[float]:
+        """The service's batcher: each item joins Serve's batches across requests."""
+        return list(await asyncio.gather(*(self.score_batch(p) for p in prepared)))
+
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.01)
     async def score_batch(self, items: list[Prepared]) -> list[float]:
+        # Serve runs one batch at a time (max_concurrent_batches=1), so one thread at a time
+        return await asyncio.to_thread(self._run_sorted, items)
+
+    def _run_sorted(self, items: list[Prepared]) -> list[float]:
         ordered = sorted(range(len(items)), key=lambda i: self.backend.sort_key(items[i]))
         scores = self.backend.run([items[i] for i in ordered])
         out = [0.0] * len(items)
@@ -75,22 +100,18 @@ class RewardDeployment:
         return out
 
     async def __call__(self, request: Request) -> JSONResponse:
+        cap = self.cfg.max_body_bytes
         try:
-            body = ScoreRequest.model_validate(await request.json())
-        except (ValidationError, ValueError) as exc:
-            return JSONResponse(
-                {"error": f"invalid request body: {str(exc)[:300]}"}, status_code=422
-            )
-        try:
-            prepared = [
-                self.backend.prepare(to_text(i.prompt), to_text(i.response)) for i in body.items
-            ]
-        except ItemTooLong as exc:
-            return JSONResponse({"error": str(exc)}, status_code=422)
-        raw = await asyncio.gather(*(self.score_batch(p) for p in prepared))
-        info = self.backend.model.info
-        scores = item_scores(prepared, raw, info.mean, info.std)
-        return JSONResponse(ScoreResponse(model=self.name, scores=scores).model_dump())
+            body = await read_capped(request.stream(), request.headers.get("content-length"), cap)
+            if body is None:
+                raise Refused(413, too_large(cap))
+            scored = await self.scoring.score(parse_body(ScoreRequest, body))
+            return JSONResponse(scored.model_dump())
+        except Refused as exc:
+            return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+        except Exception:  # as the app's guard does: a JSON 500, logged, the replica goes on
+            logger.exception("unhandled error scoring a request")
+            return JSONResponse({"error": "internal server error"}, status_code=500)
 
 
 def build_app(cfg: RayServeConfig) -> serve.Application:

@@ -5,21 +5,45 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from rewardkit.records import Message, Text
 from rewardkit.serving.backend import Prepared
 
 
+def unicode_text(value: str) -> str:
+    """JSON can spell a lone UTF-16 surrogate (``"\\ud800"``, a high or low half without its
+    partner) and Python's JSON decoder keeps it, but it is not text: no tokenizer can encode it
+    (the Rust tokenizers raise a TypeError) and no UTF-8 answer can echo it. Such strings are
+    refused here, at validation (422 naming the field), so nothing past the schema sees one. A
+    valid pair (``"\\ud83d\\ude00"``) decodes to one character and passes."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"not valid Unicode text: a lone surrogate \\u{ord(value[exc.start]):04x} at "
+            f"character {exc.start} (a JSON \\uD800-\\uDFFF escape must be half of a pair)"
+        ) from None
+    return value
+
+
+UnicodeText = Annotated[str, AfterValidator(unicode_text)]
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["system", "user", "assistant", "tool"]
-    content: str
+    content: UnicodeText
 
 
-WireText = str | list[ChatMessage]
+# a tagged union (the tag chosen by the JSON type), so an error names one branch ("prompt.text"
+# or "prompt.messages.0.content") instead of listing every branch's complaint
+WireText = Annotated[
+    Annotated[UnicodeText, Tag("text")] | Annotated[list[ChatMessage], Tag("messages")],
+    Discriminator(lambda value: "messages" if isinstance(value, list) else "text"),
+]
 
 
 def to_text(value: WireText) -> Text:
@@ -82,10 +106,10 @@ class ScoreResponse(BaseModel):
 class GetRewardRequest(BaseModel):
     """OpenRLHF's remote reward model body: ``query`` holds prompt + response as one string."""
 
-    query: list[str] = Field(min_length=1)
-    prompts: list[str] | None = None
+    query: list[UnicodeText] = Field(min_length=1)
+    prompts: list[UnicodeText] | None = None
     """The prompt of each query; when given (and a prefix of it), the prompt is split off."""
-    labels: list[str | float | int | None] | None = None
+    labels: list[UnicodeText | float | int | None] | None = None
     """Accepted for compatibility (rule-based servers use them); a reward model ignores them."""
 
 

@@ -5,7 +5,8 @@
     pairs[0].metadata["gold_prefers_chosen"]   # what the gold reward says about the label
 
 Each pair's ``chosen`` is what the majority of its simulated annotators preferred (not the gold
-side): training sees annotator labels, evaluation can compare with the gold reward.
+side): training sees annotator labels, evaluation can compare with the gold reward. Pairs carry
+their votes and no soft label: ``Pair.p_chosen`` is the share of votes for chosen, ties counting 1/2.
 """
 
 from __future__ import annotations
@@ -66,13 +67,11 @@ def generate_pairs(
             verdicts = [_FLIP[v] for v in verdicts]
             text_a, text_b, gold_a, gold_b = text_b, text_a, gold_b, gold_a
         votes = tuple(Vote(r.id, v) for r, v in zip(raters, verdicts, strict=True))
-        points = sum({"chosen": 1.0, "tie": 0.5, "rejected": 0.0}[v] for v in verdicts)
         yield Pair(
             prompt=prompt.text,
             chosen=text_a,
             rejected=text_b,
             votes=votes,
-            soft_label=points / len(verdicts),
             id=f"synth-{seed}-{made}",
             source="synthetic",
             metadata={

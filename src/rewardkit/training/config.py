@@ -31,13 +31,27 @@ class TrainConfig:
     eval_fraction: float = 0.2
     """Share of prompts held out when no eval_data is given."""
     synthetic_pairs: int = 3000
-    """Pairs drawn from the synthetic world when no data is given."""
+    """Records drawn from the synthetic world when no data is given (pairs; rated responses for
+    the regression loss; worked solutions for a per-step head)."""
     on_error: Literal["strict", "skip"] = "skip"
     """strict: stop on any bad row (all listed); skip: drop them and count them per reason."""
     max_length: int = 512
     """Longest prompt + response in tokens; longer pairs are reported and left out, never cut."""
+    head: str = "scalar"
+    """Head kind: scalar, objectives (K named outputs), ensemble (M members), steps (a score
+    per step); see docs/extending.md."""
+    objectives: list[str] = field(default_factory=list)
+    """Output names of an 'objectives' head (e.g. [helpfulness, safety]); empty: the kind's."""
+    members: int = 3
+    """Members of an 'ensemble' head (heads on one shared backbone)."""
+    step_marker: str = "\n"
+    """Per-step heads: the text that ends each step of a response."""
+    loss: str = "bradley_terry"
+    """The objective, by name in rewardkit.losses.LOSSES: bradley_terry (pairs), regression
+    (ratings per objective), step_bce (step labels), or one you register."""
     labels: Literal["hard", "soft"] = "hard"
-    """hard: Bradley-Terry on chosen > rejected; soft: use P(chosen) from votes (ties included)."""
+    """hard: Bradley-Terry on chosen > rejected; soft: P(chosen) from the soft label or the
+    annotators' votes (ties count a half)."""
     use_margin: bool = False
     """Subtract each pair's margin inside the Bradley-Terry loss (Llama 2)."""
     center_weight: float = 0.0

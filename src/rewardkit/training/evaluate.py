@@ -1,27 +1,36 @@
-"""Held-out pair metrics during training: loss, accuracy, margin, and agreement with a gold."""
+"""Held-out metrics during training: the run's loss, accuracy, margin, and agreement with a gold.
+
+Accuracy is what each kind of example can be right about: a pair's chosen side scores higher;
+a step's score (a logit) is on the side of its label; ratings have none (their error is
+``rmse``).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
 
-from rewardkit.losses import bradley_terry
+from rewardkit.losses import Loss, Outputs
 from rewardkit.models.reward_model import RewardModel
-from rewardkit.training.pairs import EncodedPair
+from rewardkit.training.examples import Example, targets
 
 
 @dataclass
-class PairMetrics:
-    pairs: int
+class HeldOut:
+    examples: int
     loss: float
     accuracy: float
-    """Share of pairs with r(chosen) > r(rejected); ties count as wrong."""
-    margin: float
-    """Mean r(chosen) - r(rejected)."""
+    """Pairs: share with r(chosen) > r(rejected), ties wrong; steps: share of labelled steps
+    whose score has the label's sign; ratings: NaN."""
+    margin: float | None = None
+    """Pairs: mean r(chosen) - r(rejected)."""
     gold_accuracy: float | None = None
     """Agreement with the gold preference, where the data records one (the synthetic world)."""
+    rmse: float | None = None
+    """Ratings: root mean squared error over the known ratings."""
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -30,27 +39,45 @@ class PairMetrics:
         return {prefix + k: float(v) for k, v in asdict(self).items() if v is not None}
 
 
-def pair_rewards(
-    model: RewardModel, pairs: Sequence[EncodedPair], batch_tokens: int = 4096
-) -> tuple[torch.Tensor, torch.Tensor]:
-    sequences = [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs]
-    rewards = model.rewards(sequences, batch_tokens)
-    return rewards[: len(pairs)], rewards[len(pairs) :]
+def outputs_of(
+    model: RewardModel, examples: Sequence[Example], batch_tokens: int = 4096
+) -> Outputs:
+    """The head's outputs for examples, in their reads' order, in eval mode."""
+    return model.views(torch.cat(model.unit_outputs([e.unit for e in examples], batch_tokens)))
 
 
-def evaluate_pairs(model: RewardModel, pairs: Sequence[EncodedPair]) -> PairMetrics:
-    if not pairs:
-        return PairMetrics(0, float("nan"), float("nan"), float("nan"))
-    chosen, rejected = pair_rewards(model, pairs)
+def evaluate(model: RewardModel, examples: Sequence[Example], loss: Loss) -> HeldOut:
+    if not examples:
+        return HeldOut(0, math.nan, math.nan)
+    out = outputs_of(model, examples)
+    target = targets(examples)
+    with torch.no_grad():
+        value = float(loss(out, target))
+    if examples[0].kind == "pair":
+        return _pair_metrics(out, examples, value)
+    if examples[0].kind == "steps":
+        labels = target.step_labels
+        assert labels is not None
+        known = ~torch.isnan(labels)
+        right = (out.scores[known] > 0) == (labels[known] >= 0.5)
+        return HeldOut(len(examples), value, float(right.float().mean()))
+    ratings = target.ratings
+    assert ratings is not None
+    known = ~torch.isnan(ratings)
+    rmse = float(((out.values[known] - ratings[known]) ** 2).mean().sqrt())
+    return HeldOut(len(examples), value, math.nan, rmse=rmse)
+
+
+def _pair_metrics(out: Outputs, examples: Sequence[Example], loss: float) -> HeldOut:
+    chosen, rejected = out.scores[0::2], out.scores[1::2]
     wins = chosen > rejected
-    gold = [p.gold_prefers_chosen for p in pairs]
+    gold = [e.gold_prefers_chosen for e in examples]
     gold_accuracy = None
     if all(g is not None for g in gold):
-        agree = wins == torch.tensor(gold)
-        gold_accuracy = float(agree.float().mean())
-    return PairMetrics(
-        pairs=len(pairs),
-        loss=float(bradley_terry(chosen, rejected)),
+        gold_accuracy = float((wins == torch.tensor(gold)).float().mean())
+    return HeldOut(
+        examples=len(examples),
+        loss=loss,
         accuracy=float(wins.float().mean()),
         margin=float((chosen - rejected).mean()),
         gold_accuracy=gold_accuracy,
@@ -58,11 +85,10 @@ def evaluate_pairs(model: RewardModel, pairs: Sequence[EncodedPair]) -> PairMetr
 
 
 def reward_statistics(
-    model: RewardModel, pairs: Sequence[EncodedPair], limit: int = 1024
+    model: RewardModel, examples: Sequence[Example], limit: int = 1024
 ) -> tuple[float, float]:
-    """Mean and standard deviation of rewards over (up to ``limit``) training pairs, both sides:
-    saved beside the weights so scores can be normalised the same way everywhere."""
-    chosen, rejected = pair_rewards(model, pairs[:limit])
-    rewards = torch.cat([chosen, rejected])
-    std = float(rewards.std()) if len(rewards) > 1 else 1.0
-    return float(rewards.mean()), std if std > 0 else 1.0
+    """Mean and standard deviation of scores over (up to ``limit``) training examples: saved
+    beside the weights so scores can be normalised the same way everywhere."""
+    scores = outputs_of(model, examples[:limit]).scores
+    std = float(scores.std()) if len(scores) > 1 else 1.0
+    return float(scores.mean()), std if std > 0 else 1.0

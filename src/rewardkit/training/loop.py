@@ -1,4 +1,4 @@
-"""Train a Bradley-Terry reward model: one explicit loop on accelerate, read top to bottom.
+"""Train a reward model: one explicit loop on accelerate, read top to bottom.
 
     from rewardkit.training import TrainConfig, train
     result = train(TrainConfig(model="minilm", data=["pairs.jsonl"], output_dir="runs/rm"))
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,19 +21,20 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from rewardkit.losses import pairwise_loss
+from rewardkit.losses import Loss, Outputs, objective
+from rewardkit.models.heads import default_objectives
 from rewardkit.models.reward_model import RewardModel
-from rewardkit.records import Pair
 from rewardkit.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rewardkit.training.config import TrainConfig
-from rewardkit.training.evaluate import PairMetrics, evaluate_pairs, reward_statistics
-from rewardkit.training.pairs import (
-    EncodedPair,
-    collate_pairs,
-    encode_pairs,
+from rewardkit.training.evaluate import HeldOut, evaluate, reward_statistics
+from rewardkit.training.examples import (
+    EncodedExamples,
+    Example,
+    Record,
+    encode_examples,
     epoch_batches,
-    pack_pairs,
     shard,
+    targets,
 )
 from rewardkit.training.setup import (
     add_lora,
@@ -50,173 +52,227 @@ from rewardkit.training.sources import load_sources
 class TrainResult:
     model_dir: Path
     steps: int
-    eval: PairMetrics
+    eval: HeldOut
     provenance: dict[str, Any]
-    eval_pairs: list[Pair]
+    eval_records: list[Record]
     seconds: float
     """Wall time of the training steps alone (not loading, evaluation or checkpoints)."""
+
+
+@dataclass
+class Run:
+    """What the steps share: the prepared model and optimizer, the data and the step plan."""
+
+    cfg: TrainConfig
+    accelerator: Any
+    network: Any
+    model: RewardModel
+    optimizer: Any
+    scheduler: Any
+    loss: Loss
+    train: EncodedExamples
+    eval: EncodedExamples
+    steps_per_epoch: int
+    total_steps: int
 
 
 def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     accelerator = make_accelerator(cfg)
-    out = Path(cfg.output_dir)
-    say = accelerator.print
-
-    # Data: read (or generate), hold out prompts, encode; over-long pairs are counted, not cut.
     sources = load_sources(cfg)
     torch.manual_seed(cfg.seed)
-    if model is None:
-        model = RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length)
-    model.info.max_length = cfg.max_length
-    if cfg.disable_dropout:
-        disable_dropout(model)
-    add_lora(model, cfg.lora)
-    train_set = encode_pairs(model, sources.train, cfg.max_length)
-    eval_set = encode_pairs(model, sources.eval, cfg.max_length)
+    model = _prepare_model(cfg, model)
+    # Over-long examples are counted and left out, never cut.
+    train_set, eval_set = (
+        encode_examples(model, records, cfg.max_length, cfg.labels == "soft", cfg.use_margin)
+        for records in (sources.train, sources.eval)
+    )
     sources.provenance["too_long"] = {"train": train_set.too_long, "eval": eval_set.too_long}
-    say(
-        f"pairs: {len(train_set.pairs)} train, {len(eval_set.pairs)} eval "
+    accelerator.print(
+        f"examples: {len(train_set.examples)} train, {len(eval_set.examples)} eval "
         f"(over {cfg.max_length} tokens and left out: {train_set.too_long} train, "
         f"{eval_set.too_long} eval)"
     )
+    run = _plan(cfg, accelerator, model, train_set, eval_set)
+    start = _resume(run)
+    _start_logs(run, start)
+    seconds = sum(_step(run, step) for step in _progress(run, start))
 
-    # Steps: full global batches only; each process takes batch_size / processes pairs of each.
-    world, rank = accelerator.num_processes, accelerator.process_index
+    # The model directory: weights plain transformers loads, rewardkit.json, card, metrics.
+    final = evaluate(run.model, eval_set.examples, run.loss)
+    info = run.model.info
+    info.mean, info.std = reward_statistics(run.model, train_set.examples)
+    info.data = sources.provenance
+    info.metrics = {**final.as_dict(), "steps": run.total_steps, "processes": _world(run)}
+    model_dir = Path(cfg.output_dir) / "model"
+    if accelerator.is_main_process:
+        run.model.save(model_dir, card=model_card(info, cfg))
+        (Path(cfg.output_dir) / "metrics.json").write_text(json.dumps(info.metrics, indent=1))
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return TrainResult(model_dir, run.total_steps, final, sources.provenance, sources.eval, seconds)
+
+
+def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
+    if model is None:
+        names = cfg.objectives or default_objectives(cfg.head, cfg.members)
+        model = RewardModel.from_backbone(
+            cfg.model, cfg.pooling, cfg.max_length, head=cfg.head, objectives=names
+        )
+    model.info.max_length = cfg.max_length
+    model.info.step_marker = cfg.step_marker
+    if cfg.disable_dropout:
+        disable_dropout(model)
+    add_lora(model, cfg.lora)
+    return model
+
+
+def _world(run: Run) -> int:
+    return int(run.accelerator.num_processes)
+
+
+def _plan(
+    cfg: TrainConfig,
+    accelerator: Any,
+    model: RewardModel,
+    train_set: EncodedExamples,
+    eval_set: EncodedExamples,
+) -> Run:
+    """Full global batches only; each process takes batch_size / processes examples of each."""
+    world = accelerator.num_processes
     if cfg.batch_size % (world * cfg.grad_accum):
         raise ValueError(
             f"batch_size {cfg.batch_size} must divide into {world} processes x "
             f"{cfg.grad_accum} accumulation steps"
         )
-    steps_per_epoch = len(train_set.pairs) // cfg.batch_size
+    steps_per_epoch = len(train_set.examples) // cfg.batch_size
     if steps_per_epoch == 0:
         raise ValueError(
-            f"{len(train_set.pairs)} training pairs cannot fill a batch of {cfg.batch_size}"
+            f"{len(train_set.examples)} training examples cannot fill a batch of {cfg.batch_size}"
         )
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total_steps = min(total_steps, cfg.max_steps)
-
+    loss = objective(cfg.loss, cfg.center_weight)
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, total_steps)
     network, optimizer = accelerator.prepare(model, optimizer)
     unwrapped: RewardModel = accelerator.unwrap_model(network)
+    return Run(
+        cfg, accelerator, network, unwrapped, optimizer, scheduler, loss,
+        train_set, eval_set, steps_per_epoch, total_steps,
+    )  # fmt: skip
 
-    start = 0
-    checkpoint = latest_checkpoint(out) if cfg.resume else None
-    if checkpoint is not None:
-        weights, state = load_checkpoint(checkpoint, optimizer.optimizer, scheduler)
-        unexpected = unwrapped.load_state_dict(weights, strict=False).unexpected_keys
-        if unexpected:  # only trainable weights are saved, so missing keys are expected
-            raise ValueError(f"{checkpoint} does not fit this model: {unexpected[:5]}")
-        start = state["step"]
-        say(
-            f"resumed from {checkpoint} at step {start} (epoch {state['epoch']}, "
-            f"batch {state['batch_in_epoch']})"
-        )
-    if accelerator.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
-        _trim_metrics(out / "metrics.jsonl", start)
-    accelerator.init_trackers(
-        "rewardkit",
-        config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))},
+
+def _resume(run: Run) -> int:
+    """The step to start from: 0, or the newest complete checkpoint's when resuming."""
+    checkpoint = latest_checkpoint(Path(run.cfg.output_dir)) if run.cfg.resume else None
+    if checkpoint is None:
+        return 0
+    weights, state = load_checkpoint(checkpoint, run.optimizer.optimizer, run.scheduler)
+    unexpected = run.model.load_state_dict(weights, strict=False).unexpected_keys
+    if unexpected:  # only trainable weights are saved, so missing keys are expected
+        raise ValueError(f"{checkpoint} does not fit this model: {unexpected[:5]}")
+    run.accelerator.print(
+        f"resumed from {checkpoint} at step {state['step']} (epoch {state['epoch']}, "
+        f"batch {state['batch_in_epoch']})"
     )
+    return int(state["step"])
 
-    batcher = pack_pairs if cfg.packing and unwrapped.supports_packing else collate_pairs
-    network.train()
-    seconds = 0.0
+
+def _start_logs(run: Run, start: int) -> None:
+    out = Path(run.cfg.output_dir)
+    if run.accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(yaml.safe_dump(asdict(run.cfg), sort_keys=False))
+        _trim_metrics(out / "metrics.jsonl", start)
+    run.accelerator.init_trackers(
+        "rewardkit",
+        config={k: v for k, v in asdict(run.cfg).items() if isinstance(v, (int, float, str, bool))},
+    )
+    run.network.train()
+
+
+def _progress(run: Run, start: int) -> Iterator[int]:
     bar = tqdm(
-        total=total_steps,
+        range(start, run.total_steps),
         initial=start,
+        total=run.total_steps,
         desc="training",
         unit=" steps",
-        disable=not accelerator.is_main_process,
+        disable=not run.accelerator.is_main_process,
     )
-    batches: list[list[int]] = []
-    for step in range(start, total_steps):
-        epoch, index = divmod(step, steps_per_epoch)
-        if index == 0 or not batches:
-            batches = epoch_batches(len(train_set.pairs), cfg.batch_size, cfg.seed, epoch)
-        losses, correct, tokens, computed, slots = [], 0, 0, 0, 0
-        step_started = time.perf_counter()
-        for micro in shard(batches[index], rank, world, cfg.grad_accum):
-            with accelerator.accumulate(network):
-                chunk = [train_set.pairs[i] for i in micro]
-                inputs, stats = batcher(unwrapped, chunk)
-                rewards = network(
-                    **{k: v.to(accelerator.device) for k, v in inputs.items()}
-                ).float()
-                chosen, rejected = rewards.chunk(2)
-                loss = pairwise_loss(
-                    chosen,
-                    rejected,
-                    margin=_column(chunk, "margin", chosen) if cfg.use_margin else None,
-                    p_chosen=_column(chunk, "p_chosen", chosen) if cfg.labels == "soft" else None,
-                    center_weight=cfg.center_weight,
-                )
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(network.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad()
-            losses.append(loss.item())
-            correct += int((chosen > rejected).sum())
-            tokens += stats.real_tokens
-            computed += stats.computed_tokens
-            slots += stats.slots
-        scheduler.step()
-        seconds += time.perf_counter() - step_started
-        done = step + 1
-        metrics = {
-            "train/loss": sum(losses) / len(losses),
-            "train/accuracy": correct / (cfg.batch_size // world),
-            "lr": scheduler.get_last_lr()[0],
-            "train/tokens": tokens,
-            "train/padding": 1 - computed / slots if slots else 0.0,
-            "epoch": epoch,
-        }
-        if done == total_steps or (cfg.eval_every and done % cfg.eval_every == 0):
-            metrics.update(evaluate_pairs(unwrapped, eval_set.pairs).prefixed("eval/"))
-        _log(accelerator, out, done, metrics)
-        bar.update(1)
-        bar.set_postfix(loss=f"{metrics['train/loss']:.3f}")
-        if done == total_steps or (cfg.save_every and done % cfg.save_every == 0):
-            if accelerator.is_main_process:
-                save_checkpoint(
-                    out,
-                    done,
-                    trainable_weights(unwrapped),
-                    optimizer.optimizer,
-                    scheduler,
-                    {
-                        "epoch": epoch,
-                        "batch_in_epoch": index + 1,
-                        "steps_per_epoch": steps_per_epoch,
-                    },
-                    cfg.keep_last,
-                )
-            accelerator.wait_for_everyone()
+    yield from bar
     bar.close()
 
-    # The model directory: weights plain transformers loads, rewardkit.json, card, metrics.
-    final = evaluate_pairs(unwrapped, eval_set.pairs)
-    mean, std = reward_statistics(unwrapped, train_set.pairs)
-    unwrapped.info.mean, unwrapped.info.std = mean, std
-    unwrapped.info.data = sources.provenance
-    unwrapped.info.metrics = {**final.as_dict(), "steps": total_steps, "processes": world}
-    model_dir = out / "model"
-    if accelerator.is_main_process:
-        unwrapped.save(model_dir, card=model_card(unwrapped.info, cfg))
-        (out / "metrics.json").write_text(json.dumps(unwrapped.info.metrics, indent=1))
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    return TrainResult(model_dir, total_steps, final, sources.provenance, sources.eval, seconds)
+
+def _step(run: Run, step: int) -> float:
+    """One optimizer step over this process's share of the global batch (its micro-batches),
+    then metrics, evaluation and checkpoints as due; returns the step's own seconds."""
+    cfg, accelerator = run.cfg, run.accelerator
+    world, rank = accelerator.num_processes, accelerator.process_index
+    epoch, index = divmod(step, run.steps_per_epoch)
+    batch = epoch_batches(len(run.train.examples), cfg.batch_size, cfg.seed, epoch)[index]
+    packed = cfg.packing and run.model.supports_packing
+    losses, correct, tokens, computed, slots = [], 0, 0, 0, 0
+    started = time.perf_counter()
+    for micro in shard(batch, rank, world, cfg.grad_accum):
+        with accelerator.accumulate(run.network):
+            chunk = [run.train.examples[i] for i in micro]
+            inputs, stats = run.model.batch([e.unit for e in chunk], packed)
+            values = run.network(**{k: v.to(accelerator.device) for k, v in inputs.items()})
+            out = run.model.views(values.float())
+            loss = run.loss(out, targets(chunk, accelerator.device))
+            accelerator.backward(loss)
+            if accelerator.sync_gradients and cfg.max_grad_norm > 0:
+                accelerator.clip_grad_norm_(run.network.parameters(), cfg.max_grad_norm)
+            run.optimizer.step()
+            run.optimizer.zero_grad()
+        losses.append(loss.item())
+        correct += _correct(out, chunk)
+        tokens, computed, slots = (
+            tokens + stats.real_tokens, computed + stats.computed_tokens, slots + stats.slots
+        )  # fmt: skip
+    run.scheduler.step()
+    seconds = time.perf_counter() - started
+    done = step + 1
+    metrics = {
+        "train/loss": sum(losses) / len(losses),
+        "train/accuracy": correct / (cfg.batch_size // world),
+        "lr": run.scheduler.get_last_lr()[0],
+        "train/tokens": tokens,
+        "train/padding": 1 - computed / slots if slots else 0.0,
+        "epoch": epoch,
+    }
+    last = done == run.total_steps
+    if last or (cfg.eval_every and done % cfg.eval_every == 0):
+        metrics.update(evaluate(run.model, run.eval.examples, run.loss).prefixed("eval/"))
+    _log(accelerator, Path(cfg.output_dir), done, metrics)
+    if last or (cfg.save_every and done % cfg.save_every == 0):
+        _checkpoint(run, done, epoch, index)
+    return seconds
 
 
-def _column(pairs: list[EncodedPair], name: str, like: torch.Tensor) -> torch.Tensor:
-    return torch.tensor([getattr(p, name) for p in pairs], device=like.device)
+def _correct(out: Outputs, chunk: list[Example]) -> int:
+    """Pairs ranked right in a micro-batch (0 for other kinds of example)."""
+    if chunk[0].kind != "pair":
+        return 0
+    return int((out.scores[0::2] > out.scores[1::2]).sum())
+
+
+def _checkpoint(run: Run, done: int, epoch: int, index: int) -> None:
+    if run.accelerator.is_main_process:
+        save_checkpoint(
+            Path(run.cfg.output_dir),
+            done,
+            trainable_weights(run.model),
+            run.optimizer.optimizer,
+            run.scheduler,
+            {"epoch": epoch, "batch_in_epoch": index + 1, "steps_per_epoch": run.steps_per_epoch},
+            run.cfg.keep_last,
+        )
+    run.accelerator.wait_for_everyone()
 
 
 def _log(accelerator: Any, out: Path, step: int, metrics: dict[str, float]) -> None:

@@ -1,5 +1,9 @@
-"""Where training pairs come from: files in any known format, or the synthetic world; and the
-prompt-disjoint held-out share when no eval files are given."""
+"""Where training records come from: files in any known format, or the synthetic world; and the
+prompt-disjoint held-out share when no eval files are given.
+
+The kind of record a run trains on follows from its head and loss (``record_kind``): pairs for
+ranking losses, rated responses for ``regression``, worked solutions for per-step heads.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.data import is_eval, read_records
-from rewardkit.records import Pair
-from rewardkit.synthetic import generate_pairs, label_accuracy
+from rewardkit.records import Pair, Rating, StepTrace
+from rewardkit.synthetic import (
+    generate_pairs,
+    generate_ratings,
+    generate_step_traces,
+    label_accuracy,
+)
 from rewardkit.training.config import TrainConfig
+from rewardkit.training.examples import Kind, Record
+
+RECORD_TYPES: dict[Kind, type] = {"pair": Pair, "rating": Rating, "steps": StepTrace}
+
+
+def record_kind(cfg: TrainConfig) -> Kind:
+    if cfg.head == "steps":
+        return "steps"
+    return "rating" if cfg.loss == "regression" else "pair"
 
 
 @dataclass
-class PairSources:
-    train: list[Pair]
-    eval: list[Pair]
+class Sources:
+    train: list[Record]
+    eval: list[Record]
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
@@ -31,24 +49,44 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _read(paths: list[str], cfg: TrainConfig) -> tuple[list[Pair], dict[str, Any]]:
-    stream = read_records(paths, to="pair", on_error=cfg.on_error)
-    pairs = [r for r in stream if isinstance(r, Pair)]
+def _read(paths: list[str], cfg: TrainConfig) -> tuple[list[Record], dict[str, Any]]:
+    kind = record_kind(cfg)
+    stream = read_records(paths, to="pair" if kind == "pair" else None, on_error=cfg.on_error)
+    records: list[Record] = []
+    others: dict[str, int] = {}
+    for record in stream:
+        if isinstance(record, RECORD_TYPES[kind]):
+            records.append(record)  # type: ignore[arg-type]
+        else:
+            others[type(record).__name__] = others.get(type(record).__name__, 0) + 1
+    if others:  # never dropped silently: a run trains on one kind of record
+        raise ValueError(f"{', '.join(paths)}: this run trains on {kind} records, got {others}")
     info = {
         "files": {p: _file_digest(Path(p)) for p in paths},
         "formats": stream.formats,
         "rows_read": stream.report.rows_read,
         "skipped": dict(stream.report.counts),
     }
-    return pairs, info
+    return records, info
 
 
-def load_sources(cfg: TrainConfig) -> PairSources:
+def _synthetic(cfg: TrainConfig) -> list[Record]:
+    kind = record_kind(cfg)
+    n, seed = cfg.synthetic_pairs, cfg.seed
+    if kind == "steps":
+        return list(generate_step_traces(n, seed=seed))
+    if kind == "rating":
+        return list(generate_ratings(n, seed=seed))
+    return list(generate_pairs(n, seed=seed))
+
+
+def load_sources(cfg: TrainConfig) -> Sources:
     if cfg.data:
         pairs, provenance = _read(cfg.data, cfg)
     else:
-        pairs = list(generate_pairs(cfg.synthetic_pairs, seed=cfg.seed))
-        provenance = {"synthetic": {"pairs": cfg.synthetic_pairs, "seed": cfg.seed}}
+        pairs = _synthetic(cfg)
+        name = {"pair": "pairs", "rating": "ratings", "steps": "traces"}[record_kind(cfg)]
+        provenance = {"synthetic": {name: cfg.synthetic_pairs, "seed": cfg.seed}}
     if cfg.eval_data:
         held, eval_info = _read(cfg.eval_data, cfg)
         provenance["eval"] = eval_info
@@ -57,7 +95,8 @@ def load_sources(cfg: TrainConfig) -> PairSources:
         held = [p for p in pairs if is_eval(p, cfg.eval_fraction, cfg.seed)]
         train = [p for p in pairs if not is_eval(p, cfg.eval_fraction, cfg.seed)]
         provenance["eval"] = {"prompt_disjoint_fraction": cfg.eval_fraction, "seed": cfg.seed}
-    if all("gold_prefers_chosen" in p.metadata for p in held) and held:
-        provenance["eval"]["label_accuracy_vs_gold"] = round(label_accuracy(held), 4)
+    held_pairs = [p for p in held if isinstance(p, Pair)]
+    if held_pairs and all("gold_prefers_chosen" in p.metadata for p in held_pairs):
+        provenance["eval"]["label_accuracy_vs_gold"] = round(label_accuracy(held_pairs), 4)
     provenance["train_pairs"], provenance["eval_pairs"] = len(train), len(held)
-    return PairSources(train, held, provenance)
+    return Sources(train, held, provenance)

@@ -1,11 +1,34 @@
-"""Known row formats, in detection order (most specific first), and the converter that runs one."""
+"""Known row formats, in detection order (most specific first), and the converter that runs one.
+
+``FORMATS`` is the one registry: a plain dict from name to ``Format``, read at each use by
+detection (``detect_format``), by ``read_records(..., format=NAME)`` / ``--format NAME`` and by
+``rewardkit data formats``. Code outside the package adds a format by inserting into it::
+
+    from rewardkit.data import read_records
+    from rewardkit.data.formats import FORMATS, Format, has_keys
+    from rewardkit.records import Pair, parse_text, require
+
+    def qa_row(row):
+        q, good, bad = (parse_text(require(row, k), k) for k in ("q", "good", "bad"))
+        return [Pair(q, good, bad)]
+
+    FORMATS["qa"] = Format(
+        "qa", "pair", "q/good/bad rows", has_keys("q", "good", "bad"),
+        fields=frozenset({"q", "good", "bad"}), convert_row=qa_row,
+    )
+    read_records("qa.jsonl", format="qa")   # by name; or let detection find it
+
+Use ``Format.name`` as the key. Detection tries formats in dict order, so a format added
+later is tried after the built-in ones: give it fields no built-in format matches, or read it by
+name. Raise ``rewardkit.records.FieldError`` from a converter to report a located bad row.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from rewardkit.data.formats.base import Format, Located, convert_rows_one_by_one
+from rewardkit.data.formats.base import Format, Located, convert_rows_one_by_one, has_keys
 from rewardkit.data.formats.best_of_k import BEST_OF_K
 from rewardkit.data.formats.native import NATIVE
 from rewardkit.data.formats.pairs import (
@@ -51,6 +74,7 @@ __all__ = [
     "Located",
     "convert",
     "detect_format",
+    "has_keys",
     "split_hh",
     "split_shared_prompt",
 ]

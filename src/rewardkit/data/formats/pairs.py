@@ -7,6 +7,8 @@
 - ``context-pairs``: OpenAssistant-style ``context`` message list with ``chosen/rejected`` replies.
 - ``oasst-tree``: OpenAssistant message trees; ranked sibling replies become rankings.
 - ``two-response``: PandaLM / generic A-versus-B items with a winner per annotator and ties.
+
+Votes are kept as votes; P(chosen) is ``Pair.p_chosen`` (records.py), never computed here.
 - ``mt-bench``: MT-Bench human judgments, one row per judge, grouped into one pair with votes.
 - ``graded-solutions``: several solutions per question with ``is_correct``: correct beats incorrect.
 """
@@ -249,8 +251,8 @@ def _annotator_winners(row: Mapping[str, Any]) -> list[tuple[str, str, float | N
 def pair_from_two_responses(
     prompt: Text, a: Text, b: Text, winners: Sequence[tuple[str, str, float | None]]
 ) -> Pair:
-    """Chosen is the side with more wins (A when even); votes are restated from chosen's side and
-    the soft label is the share of votes for chosen, ties counting a half."""
+    """Chosen is the side with more wins (A when even); votes are restated from chosen's side.
+    No soft label is stored: ``Pair.p_chosen`` derives P(chosen) from the votes (ties count 1/2)."""
     wins_a = sum(w == "a" for _, w, _ in winners)
     wins_b = sum(w == "b" for _, w, _ in winners)
     a_is_chosen = wins_a >= wins_b
@@ -262,18 +264,7 @@ def pair_from_two_responses(
         return "chosen" if (winner == "a") == a_is_chosen else "rejected"
 
     votes = tuple(Vote(annotator, verdict(w), confidence) for annotator, w, confidence in winners)
-    points = sum(
-        1.0 if v.verdict == "chosen" else 0.5 if v.verdict == "tie" else 0.0 for v in votes
-    )
-    soft = points / len(votes) if votes else None
-    return Pair(
-        prompt,
-        chosen,
-        rejected,
-        votes=votes,
-        soft_label=soft,
-        metadata={"a_is_chosen": a_is_chosen},
-    )
+    return Pair(prompt, chosen, rejected, votes=votes, metadata={"a_is_chosen": a_is_chosen})
 
 
 def _two_response_row(row: Mapping[str, Any]) -> list[Record]:

@@ -1,19 +1,37 @@
-"""`rewardkit train`: train, then say how the model did and show a few of its scores."""
+"""`rewardkit train`: train, then say how the model did and show a few of its scores.
+
+The config is ``rewardkit.training.config.TrainConfig``; the loop (torch) is imported only when
+the command runs, so ``rewardkit train --help`` stays light.
+"""
 
 from __future__ import annotations
 
-from rewardkit.models.reward_model import RewardModel
+from typing import TYPE_CHECKING
+
 from rewardkit.training.config import TrainConfig
-from rewardkit.training.loop import TrainResult, train
+
+if TYPE_CHECKING:
+    from rewardkit.training.loop import TrainResult
 
 
-def run_train(cfg: TrainConfig) -> TrainResult:
+def run(cfg: TrainConfig) -> int:
+    from rewardkit.training.loop import train
+
     result = train(cfg)
+    _report(result)
+    print(f"model: {result.model_dir}  (rewardkit score --model {result.model_dir} --data FILE)")
+    _show_samples(result)
+    return 0
+
+
+def _report(result: TrainResult) -> None:
     metrics = result.eval
     print(
         f"\nheld-out pairs: {metrics.pairs}  accuracy: {metrics.accuracy:.3f}  "
         f"loss: {metrics.loss:.3f}  mean margin: {metrics.margin:.3f}"
     )
+    # On the synthetic world the labels themselves disagree with gold on some pairs: that
+    # agreement is the ceiling a model trained on those labels can reach, so show the share of it.
     ceiling = result.provenance.get("eval", {}).get("label_accuracy_vs_gold")
     if metrics.gold_accuracy is not None:
         line = f"accuracy against the gold reward: {metrics.gold_accuracy:.3f}"
@@ -23,12 +41,11 @@ def run_train(cfg: TrainConfig) -> TrainResult:
                 f"{metrics.gold_accuracy / ceiling:.2f} of that ceiling)"
             )
         print(line)
-    print(f"model: {result.model_dir}  (rewardkit score --model {result.model_dir} --data FILE)")
-    _show_samples(result)
-    return result
 
 
 def _show_samples(result: TrainResult, n: int = 3) -> None:
+    from rewardkit.models.reward_model import RewardModel
+
     model = RewardModel.load(result.model_dir)
     pairs = result.eval_pairs[:n]
     n = len(pairs)

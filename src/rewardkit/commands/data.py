@@ -1,7 +1,8 @@
-"""`rewardkit data validate | convert | stats | split | formats`: configs and the functions behind them.
+"""`rewardkit data validate | convert | stats | split | formats`: configs and their runs.
 
-Token-aware options (``--tokenizer``) arrive as plain callables made by the CLI from the models
-layer, so this layer never imports a tokenizer library.
+The work is the data package's (``RecordStream``, ``compute_stats``, ``is_eval``, the writers);
+this module reads the options, loads a tokenizer when ``--tokenizer`` asks for one and prints.
+The tokenizer is loaded here, lazily, so the data layer itself never imports a tokenizer library.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rewardkit.data.formats import FORMATS
 from rewardkit.data.issues import REASONS, Report
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.split import is_eval
-from rewardkit.data.stats import DataStats, compute_stats
+from rewardkit.data.stats import compute_stats
 from rewardkit.data.validation import TokenCounter
 from rewardkit.data.writers import jsonl_writer, write_records
 from rewardkit.records import Record
@@ -42,7 +43,22 @@ class InputConfig(ReadOptions):
         return RecordStream(self.paths, self.read_options(), count_tokens, self.max_length)
 
 
+def _tokenizer_tools(cfg: InputConfig) -> tuple[TokenCounter | None, Callable[[str], int] | None]:
+    """(tokens of a prompt + response, tokens of one text) from ``--tokenizer``, else no counters."""
+    if not cfg.tokenizer:
+        return None, None
+    from rewardkit.models.backbones import load_tokenizer, text_length, token_counter
+
+    tokenizer = load_tokenizer(cfg.tokenizer)
+    return token_counter(tokenizer), text_length(tokenizer)
+
+
+def _open(cfg: InputConfig) -> RecordStream:
+    return cfg.stream(_tokenizer_tools(cfg)[0])
+
+
 def _progress(stream: RecordStream, what: str) -> Iterator[Record]:
+    # On stderr, and off when it is not a terminal, so piped stdout stays clean.
     return iter(tqdm(stream, desc=what, unit=" records", disable=None, file=sys.stderr))
 
 
@@ -54,9 +70,10 @@ class ValidateConfig(InputConfig):
     """Also write the counts and issues as JSON here."""
 
 
-def validate(cfg: ValidateConfig, count_tokens: TokenCounter | None = None) -> Report:
-    """Reads everything, lists located issues, counts them per reason; never stops at the first."""
-    stream = cfg.stream(count_tokens)
+def validate(cfg: ValidateConfig) -> int:
+    """Reads everything, lists located issues, counts them per reason; never stops at the first.
+    Exit code 1 when any row has an error."""
+    stream = _open(cfg)
     stream.options.on_error = "skip"
     for _ in _progress(stream, "validating"):
         pass
@@ -69,10 +86,11 @@ def validate(cfg: ValidateConfig, count_tokens: TokenCounter | None = None) -> R
     print(report.summary())
     if cfg.report:
         Path(cfg.report).write_text(json.dumps(report_to_dict(report), indent=1))
-    return report
+    return 1 if report.n_errors > 0 else 0
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
+    """The ``--report`` file."""
     return {
         "rows_read": report.rows_read,
         "records_out": report.records_out,
@@ -95,15 +113,15 @@ class ConvertConfig(InputConfig):
     """Force the output file format instead of reading it off the suffix."""
 
 
-def convert(cfg: ConvertConfig, count_tokens: TokenCounter | None = None) -> Report:
+def convert(cfg: ConvertConfig) -> int:
     """Any known format in, rewardkit records out. In strict mode nothing is written on error."""
     if not cfg.output:
         raise ValueError("--output is required")
-    stream = cfg.stream(count_tokens)
+    stream = _open(cfg)
     n = write_records(_progress(stream, "converting"), cfg.output, cfg.output_format)
     print(f"wrote {n} records to {cfg.output}")
     print(stream.report.summary())
-    return stream.report
+    return 0
 
 
 @dataclass
@@ -112,11 +130,8 @@ class StatsConfig(InputConfig):
     """Print the statistics as JSON instead of a table."""
 
 
-def stats(
-    cfg: StatsConfig,
-    count_tokens: TokenCounter | None = None,
-    length_of: Callable[[str], int] | None = None,
-) -> DataStats:
+def stats(cfg: StatsConfig) -> int:
+    count_tokens, length_of = _tokenizer_tools(cfg)
     stream = cfg.stream(count_tokens)
     result = compute_stats(
         _progress(stream, "reading"), length_of or len, "tokens" if length_of else "characters"
@@ -127,7 +142,7 @@ def stats(
         "rows_skipped": stream.report.rows_skipped,
     }
     print(json.dumps(summary, indent=1) if cfg.json else format_stats(summary))
-    return result
+    return 0
 
 
 def format_stats(summary: dict[str, Any]) -> str:
@@ -165,10 +180,10 @@ class SplitConfig(InputConfig):
     """Changes which prompts go to eval."""
 
 
-def split(cfg: SplitConfig, count_tokens: TokenCounter | None = None) -> dict[str, int]:
+def split(cfg: SplitConfig) -> int:
     """Prompt-disjoint train/eval files: every item of one prompt lands on the same side."""
     out = Path(cfg.output_dir)
-    stream = cfg.stream(count_tokens)
+    stream = _open(cfg)
     counts = {"train": 0, "eval": 0}
     with jsonl_writer(out / "train.jsonl") as train, jsonl_writer(out / "eval.jsonl") as held:
         for record in _progress(stream, "splitting"):
@@ -177,7 +192,7 @@ def split(cfg: SplitConfig, count_tokens: TokenCounter | None = None) -> dict[st
             counts[side] += 1
     print(f"train: {counts['train']}  eval: {counts['eval']}  ({out})")
     print(stream.report.summary())
-    return counts
+    return 0
 
 
 @dataclass
@@ -186,7 +201,7 @@ class FormatsConfig:
     """Print as JSON."""
 
 
-def list_formats(cfg: FormatsConfig) -> list[dict[str, str]]:
+def formats(cfg: FormatsConfig) -> int:
     rows = [
         {"name": f.name, "produces": f.produces, "description": f.description}
         for f in FORMATS.values()
@@ -196,7 +211,7 @@ def list_formats(cfg: FormatsConfig) -> list[dict[str, str]]:
     else:
         for row in rows:
             print(f"{row['name']:<18}{row['produces']:<12}{row['description']}")
-    return rows
+    return 0
 
 
 __all__ = [
@@ -207,7 +222,9 @@ __all__ = [
     "StatsConfig",
     "ValidateConfig",
     "convert",
-    "list_formats",
+    "format_stats",
+    "formats",
+    "report_to_dict",
     "split",
     "stats",
     "validate",

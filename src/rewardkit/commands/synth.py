@@ -1,4 +1,4 @@
-"""The config of `rewardkit data synth`: write data from the synthetic world."""
+"""`rewardkit data synth`: write data from the synthetic preference world (it has a gold reward)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from rewardkit.data.writers import write_records
 from rewardkit.records import Record
 from rewardkit.synthetic.generate import generate_pairs, generate_ratings, generate_step_traces
 
@@ -24,7 +25,13 @@ class SynthConfig:
     """Simulated annotators voting on each pair."""
 
 
-def synthesize(cfg: SynthConfig) -> Iterator[Record]:
+def run(cfg: SynthConfig) -> int:
+    n = write_records(_generate(cfg), cfg.output)
+    print(f"wrote {n} {cfg.kind} to {cfg.output}")
+    return 0
+
+
+def _generate(cfg: SynthConfig) -> Iterator[Record]:
     if cfg.kind == "pairs":
         return generate_pairs(cfg.n, cfg.seed, cfg.votes_per_pair)
     if cfg.kind == "ratings":

@@ -14,8 +14,13 @@ from typing import Any
 
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
-from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, Ranking, Rating, Record, Text
+
+# The model (torch) is imported inside run only. Not even under TYPE_CHECKING: jsonargparse runs
+# the TYPE_CHECKING block of a config's module to resolve annotations, so `--help` would load it.
+
+Slot = tuple[int, str, Text, Text]
+"""(record index, output field, prompt, response): one response to score."""
 
 
 @dataclass
@@ -30,29 +35,16 @@ class ScoreConfig(ReadOptions):
     """Padded tokens per forward pass; batches are formed in length order."""
 
 
-def _responses(record: Record) -> tuple[Text, list[tuple[str, Text]]]:
-    if isinstance(record, Pair):
-        return record.prompt, [("chosen", record.chosen), ("rejected", record.rejected)]
-    if isinstance(record, Ranking):
-        return record.prompt, [(f"response_{i}", r) for i, r in enumerate(record.responses)]
-    if isinstance(record, Rating):
-        return record.prompt, [("response", record.response)]
-    raise ValueError(f"cannot score a {type(record).__name__}; give pairs, rankings or ratings")
-
-
-def score_file(cfg: ScoreConfig) -> int:
+def run(cfg: ScoreConfig) -> int:
     if not cfg.model:
         raise ValueError("--model is required")
     if not cfg.data:
         raise ValueError("--data is required")
+    from rewardkit.models.reward_model import RewardModel
+
     model = RewardModel.load(cfg.model)
     records = list(RecordStream(cfg.data, cfg.read_options()))
-    slots = [
-        (i, name, prompt, text)
-        for i, record in enumerate(records)
-        for prompt, items in [_responses(record)]
-        for name, text in items
-    ]
+    slots = [slot for i, record in enumerate(records) for slot in _slots(i, record)]
     result = model.score(
         [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, progress=True
     )
@@ -64,9 +56,7 @@ def score_file(cfg: ScoreConfig) -> int:
             "tokens": result.lengths[k],
             "too_long": result.too_long[k],
         }
-    with atomic_path(Path(cfg.output)) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
+    _write(rows, Path(cfg.output))
     flagged = sum(result.too_long)
     print(
         f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}"
@@ -76,4 +66,23 @@ def score_file(cfg: ScoreConfig) -> int:
             else ""
         )
     )
-    return len(slots)
+    return 0
+
+
+def _slots(index: int, record: Record) -> list[Slot]:
+    if isinstance(record, Pair):
+        items = [("chosen", record.chosen), ("rejected", record.rejected)]
+    elif isinstance(record, Ranking):
+        items = [(f"response_{i}", r) for i, r in enumerate(record.responses)]
+    elif isinstance(record, Rating):
+        items = [("response", record.response)]
+    else:
+        raise ValueError(f"cannot score a {type(record).__name__}; give pairs, rankings or ratings")
+    return [(index, name, record.prompt, text) for name, text in items]
+
+
+def _write(rows: list[dict[str, Any]], path: Path) -> None:
+    # Written to a temporary file and renamed, so a failed run leaves no half file behind.
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")

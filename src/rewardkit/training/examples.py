@@ -1,0 +1,139 @@
+"""Training examples as token ids with their targets, the seeded batch order, and the batches
+a step consumes.
+
+An example is one batch unit (``packing.Unit``) and what its record says: a pair (a shared
+prefix with the chosen and the rejected branch, P(chosen) and a margin), a rated response (one
+branch, a rating per objective) or a worked solution (one branch read at each step, a label per
+step). ``targets`` turns a batch of them into the loss's ``Targets``: the one place where
+records become training targets.
+
+The order of epoch e is a permutation drawn from (seed, e) alone, so a run resumed at step s
+sees exactly the batches an uninterrupted run would, without saving any sampler state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from rewardkit.losses import Targets
+from rewardkit.models.packing import Unit
+from rewardkit.models.reward_model import RewardModel
+from rewardkit.records import Pair, Rating, StepLabel, StepTrace
+
+Record = Pair | Rating | StepTrace
+Kind = Literal["pair", "rating", "steps"]
+
+
+@dataclass(frozen=True)
+class Example:
+    unit: Unit
+    kind: Kind
+    p_chosen: float = 1.0
+    margin: float = 0.0
+    ratings: tuple[float, ...] = ()
+    """Per objective of the model, NaN where the record has no rating."""
+    step_labels: tuple[float, ...] = ()
+    """P(step is right) per step, NaN where unlabelled."""
+    gold_prefers_chosen: bool | None = None
+    """From the synthetic world (or any data that records it): lets evaluation use the gold."""
+
+
+@dataclass
+class EncodedExamples:
+    examples: list[Example]
+    too_long: int
+    """Examples left out because a sequence is over max_length (reported, never truncated)."""
+
+
+def step_target(label: StepLabel) -> float:
+    """P(step is right) from a step label: -1 (PRM800K's wrong) and 0 are 0, a probability is
+    kept as it is (soft labels are never rounded), None is unlabelled (NaN)."""
+    if label is None:
+        return math.nan
+    return min(max(float(label), 0.0), 1.0)
+
+
+def encode_record(
+    model: RewardModel, record: Record, soft_labels: bool = True, use_margin: bool = False
+) -> Example:
+    if isinstance(record, Pair):
+        chosen = model.encode_parts(record.prompt, record.chosen)
+        rejected = model.encode_parts(record.prompt, record.rejected)
+        shared = chosen.prefix if chosen.prefix == rejected.prefix else []
+        gold = record.metadata.get("gold_prefers_chosen")
+        return Example(
+            Unit(shared, [chosen.ids[len(shared) :], rejected.ids[len(shared) :]]),
+            "pair",
+            p_chosen=record.p_chosen if soft_labels else 1.0,
+            margin=(record.margin or 0.0) if use_margin else 0.0,
+            gold_prefers_chosen=gold if isinstance(gold, bool) else None,
+        )
+    if isinstance(record, Rating):
+        encoded = model.encode_parts(record.prompt, record.response)
+        ratings = tuple(
+            float(record.attributes.get(name, math.nan)) for name in model.info.objectives
+        )
+        return Example(model.unit(encoded), "rating", ratings=ratings)
+    encoded = model.encode_steps(record.prompt, list(record.steps))
+    return Example(
+        model.unit(encoded), "steps", step_labels=tuple(step_target(x) for x in record.labels)
+    )
+
+
+def encode_examples(
+    model: RewardModel,
+    records: Sequence[Record],
+    max_length: int,
+    soft_labels: bool = True,
+    use_margin: bool = False,
+) -> EncodedExamples:
+    examples: list[Example] = []
+    too_long = 0
+    for record in records:
+        example = encode_record(model, record, soft_labels, use_margin)
+        unit = example.unit
+        if len(unit.prefix) + max(map(len, unit.branches)) > max_length:
+            too_long += 1
+            continue
+        examples.append(example)
+    kinds = {e.kind for e in examples}
+    if len(kinds) > 1:
+        raise ValueError(f"one kind of record per run, got {sorted(kinds)}")
+    return EncodedExamples(examples, too_long)
+
+
+def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> Targets:
+    """The batch's targets, in the reads' order."""
+    kind = examples[0].kind
+
+    def tensor(values: list[float] | list[tuple[float, ...]]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32, device=device)
+
+    if kind == "pair":
+        return Targets(
+            p_chosen=tensor([e.p_chosen for e in examples]),
+            margin=tensor([e.margin for e in examples]),
+        )
+    if kind == "rating":
+        return Targets(ratings=tensor([e.ratings for e in examples]))
+    return Targets(step_labels=tensor([x for e in examples for x in e.step_labels]))
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Full batches only, so every step (and every process's share) has the same size; the few
+    examples left over differ from epoch to epoch."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    order = torch.randperm(n, generator=generator).tolist()
+    return [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+
+
+def shard(batch: list[int], rank: int, world: int, micro_batches: int) -> list[list[int]]:
+    """This process's share of a global batch, cut into its micro-batches."""
+    mine = batch[rank::world]
+    size = len(mine) // micro_batches
+    return [mine[i * size : (i + 1) * size] for i in range(micro_batches)]
