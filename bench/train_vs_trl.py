@@ -136,7 +136,7 @@ def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "real_tokens": real,
         "padding": padding,
         "accuracy": result.eval.accuracy,
-        "eval_pairs": result.eval.pairs,
+        "eval_pairs": result.eval.examples,
         "params": params,
     }
 

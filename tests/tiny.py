@@ -53,24 +53,25 @@ def policy() -> tuple[Any, Any]:
     return transformers.LlamaForCausalLM(config), tok
 
 
-def network(arch: str, vocab_size: int, seed: int = 0) -> Any:
+def network(arch: str, vocab_size: int, seed: int = 0, labels: int = 1, token: bool = False) -> Any:
+    """A tiny sequence-classification network (token classification with ``token``)."""
     import transformers
 
     torch.manual_seed(seed)
-    common = shape(vocab_size)
-    if arch == "bert":
-        return transformers.BertForSequenceClassification(
-            transformers.BertConfig(**common, hidden_dropout_prob=0.1)
-        )
-    if arch == "llama":
-        return transformers.LlamaForSequenceClassification(  # type: ignore[no-untyped-call]
-            transformers.LlamaConfig(**common, num_key_value_heads=1)
-        )
-    if arch == "qwen2":
-        return transformers.Qwen2ForSequenceClassification(  # type: ignore[no-untyped-call]
-            transformers.Qwen2Config(**common, num_key_value_heads=1)
-        )
-    raise ValueError(arch)
+    common = {**shape(vocab_size), "num_labels": labels}
+    configs = {
+        "bert": lambda: transformers.BertConfig(**common, hidden_dropout_prob=0.1),
+        "llama": lambda: transformers.LlamaConfig(**common, num_key_value_heads=1),
+        "qwen2": lambda: transformers.Qwen2Config(**common, num_key_value_heads=1),
+    }
+    if arch not in configs:
+        raise ValueError(arch)
+    auto = (
+        transformers.AutoModelForTokenClassification
+        if token
+        else transformers.AutoModelForSequenceClassification
+    )
+    return auto.from_config(configs[arch]())  # type: ignore[no-untyped-call]
 
 
 def reward_model(
@@ -79,10 +80,14 @@ def reward_model(
     seed: int = 0,
     pad_is_eos: bool = False,
     max_length: int = 128,
+    head: str = "scalar",
+    objectives: list[str] | None = None,
 ) -> RewardModel:
     tok = tokenizer(decoder=arch != "bert", pad_is_eos=pad_is_eos)
+    labels = len(objectives) if objectives else 1
+    net = network(arch, len(tok), seed, labels, token=head == "steps")
     return RewardModel.from_network(
-        network(arch, len(tok), seed), tok, pooling, max_length, backbone=f"tiny-{arch}"
+        net, tok, pooling, max_length, backbone=f"tiny-{arch}", head=head, objectives=objectives
     )
 
 

@@ -26,10 +26,15 @@ def run(cfg: TrainConfig) -> int:
 
 def _report(result: TrainResult) -> None:
     metrics = result.eval
-    print(
-        f"\nheld-out pairs: {metrics.pairs}  accuracy: {metrics.accuracy:.3f}  "
-        f"loss: {metrics.loss:.3f}  mean margin: {metrics.margin:.3f}"
+    line = (
+        f"\nheld-out {_kind(result)}: {metrics.examples}  accuracy: {metrics.accuracy:.3f}  "
+        f"loss: {metrics.loss:.3f}"
     )
+    if metrics.margin is not None:
+        line += f"  mean margin: {metrics.margin:.3f}"
+    if metrics.rmse is not None:
+        line += f"  rmse: {metrics.rmse:.3f}"
+    print(line)
     # On the synthetic world the labels themselves disagree with gold on some pairs: that
     # agreement is the ceiling a model trained on those labels can reach, so show the share of it.
     ceiling = result.provenance.get("eval", {}).get("label_accuracy_vs_gold")
@@ -43,11 +48,23 @@ def _report(result: TrainResult) -> None:
         print(line)
 
 
-def _show_samples(result: TrainResult, n: int = 3) -> None:
-    from rewardkit.models.reward_model import RewardModel
+_KINDS = {"Pair": "pairs", "Rating": "ratings", "StepTrace": "step traces"}
 
+
+def _kind(result: TrainResult) -> str:
+    kinds = {_KINDS.get(type(record).__name__, "examples") for record in result.eval_records}
+    return kinds.pop() if len(kinds) == 1 else "examples"
+
+
+def _show_samples(result: TrainResult, n: int = 3) -> None:
+    """A few held-out pairs' scores, chosen against rejected, to eyeball (pairs only)."""
+    from rewardkit.models.reward_model import RewardModel
+    from rewardkit.records import Pair
+
+    pairs = [r for r in result.eval_records if isinstance(r, Pair)][:n]
+    if not pairs:
+        return
     model = RewardModel.load(result.model_dir)
-    pairs = result.eval_pairs[:n]
     n = len(pairs)
     scores = model.score(
         [p.prompt for p in pairs] * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs]

@@ -121,6 +121,8 @@ class RewardModel(nn.Module):
             num_labels=len(names),
             id2label=dict(enumerate(names)),
             label2id={n: i for i, n in enumerate(names)},
+            # a backbone saved with another head (e.g. a scalar reward model) gets a fresh one
+            ignore_mismatched_sizes=True,
             trust_remote_code=trust_remote_code,
         )
         return cls.from_network(network, tokenizer, pooling, max_length, name_or_path, head, names)

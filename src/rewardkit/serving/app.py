@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -71,7 +71,11 @@ def create_app(
     app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
-    app.include_router(routes)
+    app.add_api_route("/score", score, methods=["POST"], responses=ERRORS)
+    app.add_api_route("/get_reward", get_reward, methods=["POST"], responses=ERRORS)
+    app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/info", info, methods=["GET"])
+    app.add_api_route("/metrics", prometheus, methods=["GET"])
     return app
 
 
@@ -129,24 +133,20 @@ def served_by(request: Request) -> Served:
 
 
 ServedBy = Annotated[Served, Depends(served_by)]
-routes = APIRouter()
 
 
-@routes.post("/score", response_model=ScoreResponse, responses=ERRORS)
 async def score(body: ScoreRequest, served: ServedBy) -> ScoreResponse:
     """Scores for prompt/response items, in order; an item whose score is not finite gets an
     error and no score, and the others are unaffected."""
     return await served.scoring.score(body)
 
 
-@routes.post("/get_reward", response_model=GetRewardResponse, responses=ERRORS)
 async def get_reward(body: GetRewardRequest, served: ServedBy) -> GetRewardResponse:
     """OpenRLHF's remote reward route (``--reward.remote_url``): ``query`` is prompt + response;
     give ``prompts`` to have the prompt split off (and shared by a group's responses)."""
     return await served.scoring.get_reward(body)
 
 
-@routes.get("/health")
 async def health(served: ServedBy) -> dict[str, Any]:
     return {
         "status": "ok",
@@ -155,7 +155,6 @@ async def health(served: ServedBy) -> dict[str, Any]:
     }
 
 
-@routes.get("/info", response_model=Info)
 async def info(served: ServedBy) -> Info:
     model, cfg = served.backend.model.info, served.cfg
     return Info(
@@ -181,7 +180,6 @@ async def info(served: ServedBy) -> Info:
     )
 
 
-@routes.get("/metrics")
-async def metrics(served: ServedBy) -> Response:
+async def prometheus(served: ServedBy) -> Response:
     served.state.metrics.queue.set(served.scheduler.queued_items)
     return Response(served.state.metrics.render(), media_type="text/plain; version=0.0.4")

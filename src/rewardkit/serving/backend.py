@@ -153,7 +153,8 @@ class ModelBackend:
             inputs = self._packed(items)
         else:
             inputs = self.model.collate([list(item.prefix + item.rest) for item in items])
-        rewards = self.model(**{k: v.to(self.device) for k, v in inputs.items()})
+        # one score per item, whatever the head kind (its outputs combined as scoring does)
+        rewards = self.model.scores(**{k: v.to(self.device) for k, v in inputs.items()})
         return [float(x) for x in rewards.float().cpu().tolist()]
 
     def _packed(self, items: Sequence[Prepared]) -> dict[str, torch.Tensor]:

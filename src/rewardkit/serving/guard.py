@@ -80,9 +80,9 @@ def route_label(scope: Scope) -> str:
     """The metrics label: the app's route template that matches (routes added after the app was
     built included), or "other", so stray paths cannot grow the label set without bound."""
     for route in getattr(scope.get("app"), "routes", ()):
-        match, _ = route.matches(scope)
-        if match is not Match.NONE:
-            return str(route.path)
+        path = getattr(route, "path", None)
+        if path is not None and route.matches(scope)[0] is not Match.NONE:
+            return str(path)
     return "other"
 
 

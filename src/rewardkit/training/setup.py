@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from rewardkit.models.heads import head_kind
 from rewardkit.models.reward_model import ModelInfo, RewardModel
 from rewardkit.training.config import LoraConfig, TrainConfig
 
@@ -107,7 +108,8 @@ def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
     )
     return f"""# Reward model trained with rewardkit
 
-A scalar reward model: backbone `{info.backbone}`, pooling `{info.pooling}`, inputs up to
+A reward model with a `{info.head}` head (outputs: {", ".join(info.objectives)}): backbone
+`{info.backbone}`, pooling `{info.pooling}`, inputs up to
 {info.max_length} tokens ({
         "prompt + response + end of sequence"
         if info.input_style == "concat"
@@ -122,13 +124,13 @@ model = RewardModel.load("path/to/this/directory")
 model.score(["What is 2 + 2?"], ["4"]).normalized
 ```
 
-Plain transformers loads it too: `AutoModelForSequenceClassification.from_pretrained(path)`.
+Plain transformers loads it too: `{head_kind(info.head).auto_class}.from_pretrained(path)`.
 Normalised score = (raw - {info.mean:.4f}) / {info.std:.4f}, measured on the training data.
 
 ## Training
 
-loss: Bradley-Terry ({cfg.labels} labels{", margins" if cfg.use_margin else ""}), lr {cfg.lr},
-batch {cfg.batch_size} pairs, {cfg.epochs} epoch(s), seed {cfg.seed}, LoRA rank {cfg.lora.r}.
+loss: `{cfg.loss}` ({cfg.labels} labels{", margins" if cfg.use_margin else ""}), lr {cfg.lr},
+batch {cfg.batch_size} examples, {cfg.epochs} epoch(s), seed {cfg.seed}, LoRA rank {cfg.lora.r}.
 
 Data:
 
