@@ -6,6 +6,7 @@ outputs from packed and padded batches, and saves a directory plain transformers
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ import tiny
 import torch
 import transformers
 
+from rewardkit.cli import main
+from rewardkit.data.writers import write_records
 from rewardkit.models import RewardModel
 from rewardkit.records import StepTrace
 from rewardkit.synthetic import generate_ratings, generate_step_traces
-from rewardkit.training.loop import train
 from rewardkit.training.examples import encode_examples
+from rewardkit.training.loop import train
 
 OBJECTIVES = ["helpfulness", "correctness", "safety"]
 BACKBONES = ["tiny_bert_dir", "tiny_llama_dir"]
@@ -81,6 +84,16 @@ def test_steps_head_trains_scores_and_loads_as_token_classification(
     assert result.steps[0] is not None
     assert torch.allclose(marked, torch.tensor(result.steps[0]), atol=1e-4)
 
+    # `rewardkit score` writes each trace's step scores beside its score
+    write_records(traces[:4], tmp_path / "traces.jsonl")
+    out = tmp_path / "scores.jsonl"
+    args = ["score", "--model", str(model_dir), "--data", str(tmp_path / "traces.jsonl")]
+    assert main([*args, "--output", str(out)]) == 0
+    rows = [json.loads(line)["response"] for line in out.read_text().splitlines()]
+    for row, steps in zip(rows, result.steps, strict=True):
+        assert row["steps"] == pytest.approx(steps, abs=1e-5)
+    assert [row["raw"] for row in rows] == pytest.approx(result.raw, abs=1e-5)
+
 
 def test_steps_head_learns_where_the_error_is(tiny_llama_dir: Path, tmp_path: Path) -> None:
     cfg = tiny.train_config(
@@ -112,7 +125,7 @@ def test_packed_and_padded_outputs_agree(
         else list(generate_ratings(5, seed=1))
     )
     units = [e.unit for e in encode_examples(model, records, 512).examples]
-    packed, packed_stats = model.batch(units, packed=True)
+    packed, _ = model.batch(units, packed=True)
     padded, _ = model.batch(units, packed=False)
     with torch.no_grad():
         fast, slow = model(**packed), model(**padded)

@@ -67,7 +67,10 @@ async def client(k: int, url: str, tally: Tally) -> None:
             try:
                 reply = await http.post(url + "/score", json=BODY)
             except httpx.TransportError as exc:
-                if reused:
+                # a connect error is a new connection by definition (httpx opens one when it
+                # sees the old one closed); anything else is a new one only if no answer said
+                # the last one stays open
+                if reused and not isinstance(exc, httpx.ConnectError):
                     tally.cut_on_reused.append(f"client {k}: {exc!r}")
                 else:  # the listener closed under a new connection: the client stops
                     tally.refused_new[type(exc).__name__] += 1
@@ -118,3 +121,4 @@ def test_sigterm_under_keep_alive_load_cuts_no_accepted_request() -> None:
         assert time.monotonic() - start < 10
     finally:
         process.kill()
+        process.wait()

@@ -1,8 +1,10 @@
 """`rewardkit score`: score every response in a file with a trained model, written as JSONL.
 
-Pairs give ``chosen`` and ``rejected`` scores, rankings one score per response, ratings one for
-the response. Each score comes raw and normalised (with the mean/std saved at training time);
-an input over the model's length limit gets ``null`` and ``too_long: true``, never a cut score.
+Pairs give ``chosen`` and ``rejected`` scores, rankings one score per response, ratings and
+step traces one for the response. Each score comes raw and normalised (with the mean/std saved
+at training time), with the head's own fields where it has them (``objectives``, ``steps``,
+``spread``); an input over the model's length limit gets ``null`` and ``too_long: true``, never
+a cut score.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
-from rewardkit.records import Pair, Ranking, Rating, Record, Text
+from rewardkit.records import Pair, Ranking, Rating, Record, StepTrace, Text
 
 # The model (torch) is imported inside run only. Not even under TYPE_CHECKING: jsonargparse runs
 # the TYPE_CHECKING block of a config's module to resolve annotations, so `--help` would load it.
@@ -44,7 +46,8 @@ def run(cfg: ScoreConfig) -> int:
 
     model = RewardModel.load(cfg.model)
     records = list(RecordStream(cfg.data, cfg.read_options()))
-    slots = [slot for i, record in enumerate(records) for slot in _slots(i, record)]
+    marker = model.info.step_marker
+    slots = [slot for i, record in enumerate(records) for slot in _slots(i, record, marker)]
     result = model.score(
         [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, progress=True
     )
@@ -55,6 +58,7 @@ def run(cfg: ScoreConfig) -> int:
             "normalized": result.normalized[k],
             "tokens": result.lengths[k],
             "too_long": result.too_long[k],
+            **result.head_fields(k),
         }
     _write(rows, Path(cfg.output))
     flagged = sum(result.too_long)
@@ -69,15 +73,19 @@ def run(cfg: ScoreConfig) -> int:
     return 0
 
 
-def _slots(index: int, record: Record) -> list[Slot]:
+def _slots(index: int, record: Record, step_marker: str) -> list[Slot]:
     if isinstance(record, Pair):
         items = [("chosen", record.chosen), ("rejected", record.rejected)]
     elif isinstance(record, Ranking):
         items = [(f"response_{i}", r) for i, r in enumerate(record.responses)]
     elif isinstance(record, Rating):
         items = [("response", record.response)]
+    elif isinstance(record, StepTrace):
+        items = [("response", step_marker.join(record.steps))]
     else:
-        raise ValueError(f"cannot score a {type(record).__name__}; give pairs, rankings or ratings")
+        raise ValueError(
+            f"cannot score a {type(record).__name__}; give pairs, rankings, ratings or step traces"
+        )
     return [(index, name, record.prompt, text) for name, text in items]
 
 

@@ -84,6 +84,12 @@ class ScoreResult:
     spread: list[float | None] | None = None
     """Per item, the members' standard deviation (ensembles)."""
 
+    def head_fields(self, index: int) -> dict[str, Any]:
+        """The head kind's own fields of one item (objectives, steps, spread), where it has them:
+        what ``rewardkit score`` and the server add beside the score."""
+        fields = {"objectives": self.objectives, "steps": self.steps, "spread": self.spread}
+        return {name: values[index] for name, values in fields.items() if values is not None}
+
 
 class RewardModel(nn.Module):
     def __init__(self, network: Any, tokenizer: Any, info: ModelInfo) -> None:

@@ -4,6 +4,13 @@ uvicorn alone stops accepting connections at once; a load balancer or an RL loop
 connection errors. Here the first signal starts a drain: new requests get 503 (with Retry-After)
 while the requests in flight finish, for at most ``drain_timeout_s``; then uvicorn shuts down.
 A second signal stops at once. After a completed drain the process exits 0.
+
+Every answer given during the drain (the 200s of the requests in flight and the 503s) says
+``Connection: close`` (the guard adds it). That is what keeps the shutdown from cutting a request:
+uvicorn's shutdown closes every idle keep-alive connection, and a client that had just been
+answered on one may already be writing its next request into it; that request was reset. Told
+to close, the client opens a new connection instead, which is answered 503 until the listener
+closes and refused after (a connect error, before anything was sent).
 """
 
 from __future__ import annotations
