@@ -114,6 +114,11 @@ def hostile_bodies(n: int, seed: int = 0) -> list[bytes]:
         lambda: bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2000))),
         lambda: json.dumps({"items": [{"prompt": "p", "response": "w " * 5000}]}).encode(),
         lambda: json.dumps({"items": [{"prompt": "p", "response": "r"}] * 10_000}).encode(),
+        # valid JSON, not text: a lone surrogate (a high or a low half) in a prompt or a query
+        lambda: json.dumps(
+            {"items": [{"prompt": chr(rng.randint(0xD800, 0xDFFF)), "response": "r"}]}
+        ).encode(),
+        lambda: json.dumps({"query": ["q" + chr(rng.randint(0xD800, 0xDFFF))]}).encode(),
     ]
     return [rng.choice(makers)() for _ in range(n)]
 

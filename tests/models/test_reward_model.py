@@ -39,12 +39,12 @@ def test_decoder_reward_is_the_last_real_token_with_any_padding(
     with torch.no_grad():
         alone = torch.tensor(
             [
-                float(model(**model.collate([model.encode(p, r)]))[0])
+                float(model.scores(**model.collate([model.encode(p, r)]))[0])
                 for p, r in zip(PROMPTS, RESPONSES, strict=True)
             ]
         )
         for side in ("left", "right"):
-            batched = model(**_padded(model, side))
+            batched = model.scores(**_padded(model, side))
             assert torch.allclose(batched, alone, atol=1e-5), side
 
 
@@ -117,7 +117,7 @@ def test_mean_pooling_for_encoders_round_trips(tmp_path: Path) -> None:
         hidden = model.body()(**inputs).last_hidden_state
         mask = inputs["attention_mask"].unsqueeze(-1).float()
         expected = model.head()((hidden * mask).sum(1) / mask.sum(1)).squeeze(-1)
-        assert torch.allclose(model(**inputs), expected)
+        assert torch.allclose(model.scores(**inputs), expected)
     model.save(tmp_path / "m")
     loaded = RewardModel.load(tmp_path / "m")
     assert loaded.info.pooling == "mean"

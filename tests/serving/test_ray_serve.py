@@ -1,7 +1,9 @@
-"""The Ray Serve deployment, started locally: same body, same scores as in-process."""
+"""The Ray Serve deployment, started locally: same body, same scores, same limits and the same
+answer to every hostile body as the FastAPI app."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +12,18 @@ from typing import Any
 import httpx
 import pytest
 import tiny
+from hostile import KNOWN, Hostile, every_kind
+from live_server import serving
 
 ray = pytest.importorskip("ray")
 from ray import serve  # noqa: E402
 
+from rewardkit.serving.app import create_app  # noqa: E402
+from rewardkit.serving.config import ServeConfig  # noqa: E402
+from rewardkit.serving.loading import load_backend  # noqa: E402
 from rewardkit.serving.ray_app import RayServeConfig, build_app  # noqa: E402
+
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -31,25 +40,54 @@ def ray_serve() -> Iterator[str]:
         ray.shutdown()
 
 
-def test_deployment_scores_like_the_model(ray_serve: str, tmp_path: Path) -> None:
+def items(prompts: list[str], responses: list[str]) -> dict[str, Any]:
+    return {
+        "items": [{"prompt": p, "response": r} for p, r in zip(prompts, responses, strict=True)]
+    }
+
+
+def test_deployment_scores_and_refuses_like_the_app(ray_serve: str, tmp_path: Path) -> None:
     model = tiny.reward_model("llama", max_length=64)
     model.save(tmp_path / "model")
-    cfg = RayServeConfig(model=str(tmp_path / "model"), num_cpus=0.5, max_batch_size=8)
+    limits: dict[str, Any] = {"max_items": 4, "max_body_bytes": 500_000}
+    cfg = RayServeConfig(model=str(tmp_path / "model"), num_cpus=0.5, max_batch_size=8, **limits)
     serve.run(build_app(cfg), route_prefix="/score")
     prompts = ["Why is the sky blue?"] * 3 + ["2+2?"]
     responses = ["Rayleigh scattering.", "Because.", "Light scatters off the air.", "4"]
-    body: dict[str, Any] = {
-        "items": [{"prompt": p, "response": r} for p, r in zip(prompts, responses, strict=True)]
-    }
-    reply = httpx.post(ray_serve + "/score", json=body, timeout=120)
-    assert reply.status_code == 200, reply.text
-    served = [s["raw"] for s in reply.json()["scores"]]
-    assert served == pytest.approx(model.score(prompts, responses).raw, abs=1e-5)
-    too_long = {"items": [{"prompt": "p", "response": "word " * 100}]}
-    refused = httpx.post(ray_serve + "/score", json=too_long, timeout=120)
-    assert refused.status_code == 422 and "over the limit" in refused.json()["error"]
-    bad = httpx.post(ray_serve + "/score", json={"items": "no"}, timeout=120)
-    assert bad.status_code == 422
+    valid = json.dumps(items(prompts, responses)).encode()
+    limit_cases = [
+        Hostile(
+            "too long an item", "/score", json.dumps(items(["p"], ["word " * 100])).encode(), 422
+        ),
+        Hostile("too many items", "/score", json.dumps(items(["p"] * 5, ["r"] * 5)).encode(), 422),
+        Hostile(
+            "too big a body", "/score", json.dumps(items(["p"], ["x" * 600_000])).encode(), 413
+        ),
+    ]
+    cases = [*limit_cases, *KNOWN, *(c for c in every_kind(60) if c.route == "/score")]
+    app = create_app(
+        load_backend(ServeConfig(model=cfg.model)), ServeConfig(warmup=False, **limits)
+    )
+    with serving(app) as url, httpx.Client(timeout=120) as on_ray, httpx.Client() as on_app:
+        reply = on_ray.post(ray_serve + "/score", content=valid, headers=JSON)
+        assert reply.status_code == 200, reply.text
+        served = [s["raw"] for s in reply.json()["scores"]]
+        assert served == pytest.approx(model.score(prompts, responses).raw, abs=1e-5)
+        for case in cases:
+            ray_reply = on_ray.post(ray_serve + case.route, content=case.body, headers=JSON)
+            app_reply = on_app.post(url + case.route, content=case.body, headers=JSON)
+            assert ray_reply.status_code == app_reply.status_code < 500, case
+            if case.expect is not None:
+                assert ray_reply.status_code == case.expect, case
+            if ray_reply.status_code == 200:
+                ray_scores = [s["raw"] for s in ray_reply.json()["scores"]]
+                app_scores = [s["raw"] for s in app_reply.json()["scores"]]
+                assert ray_scores == pytest.approx(app_scores, abs=1e-5), case
+            else:  # the same error, word for word
+                assert ray_reply.json() == app_reply.json(), case
+            after = on_ray.post(ray_serve + "/score", content=valid, headers=JSON)
+            assert after.status_code == 200, case
+            assert after.extensions["network_stream"] is ray_reply.extensions["network_stream"]
 
 
 def test_autoscaling_settings_reach_the_deployment(tmp_path: Path) -> None:

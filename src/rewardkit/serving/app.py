@@ -40,7 +40,7 @@ from rewardkit.serving.schemas import (
 from rewardkit.serving.service import Batcher, Refused, ScoringService, printable
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 413, 422, 429, 503, 504)
+    code: {"model": ErrorBody} for code in (400, 401, 413, 422, 429, 500, 503, 504)
 }
 
 
@@ -53,8 +53,8 @@ class Served:
     backend: ModelBackend
     scheduler: Scheduler
     state: ServerState
+    """The guard's: limits, the API key, requests in flight, draining."""
     scoring: ScoringService
-    api_key: str | None
 
 
 def create_app(
@@ -65,8 +65,7 @@ def create_app(
     state = ServerState(metrics, cfg.max_body_bytes, cfg.max_concurrency, api_key)
     scoring = ScoringService(backend, cfg, name, scheduled(scheduler, metrics), metrics)
     app = FastAPI(title="rewardkit reward server", version=__version__, lifespan=lifespan)
-    app.state.server = state  # the drain in server.py flips state.draining
-    app.state.served = Served(name, cfg, backend, scheduler, state, scoring, api_key)
+    app.state.served = Served(name, cfg, backend, scheduler, state, scoring)
     app.add_middleware(Guard, state=state)
     app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
@@ -175,7 +174,7 @@ async def info(served: ServedBy) -> Info:
             timeout_s=cfg.timeout_s,
             batch_tokens=cfg.batch_tokens,
         ),
-        auth=served.api_key is not None,
+        auth=served.state.api_key is not None,
         rewardkit_version=__version__,
     )
 

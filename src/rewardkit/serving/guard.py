@@ -108,7 +108,7 @@ class Guard:
             await send(message)
 
         try:
-            await self._guarded(scope, receive, counted, route)
+            await self._guarded(scope, receive, counted)
         except Exception:
             if status is not None:  # half an answer is out: only closing the connection is left
                 raise
@@ -118,7 +118,7 @@ class Guard:
             self.state.metrics.requests.labels(route, str(status or 500)).inc()
             self.state.metrics.latency.labels(route).observe(time.perf_counter() - start)
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.state
         if state.draining:
             await answer(send, 503, "the server is shutting down", {"Retry-After": "5"})

@@ -10,7 +10,7 @@ Every answer given during the drain (the 200s of the requests in flight and the 
 uvicorn's shutdown closes every idle keep-alive connection, and a client that had just been
 answered on one may already be writing its next request into it; that request was reset. Told
 to close, the client opens a new connection instead, which is answered 503 until the listener
-closes and refused after (a connect error, before anything was sent).
+closes and refused after (a connect error: nothing was sent, a retry elsewhere is safe).
 """
 
 from __future__ import annotations
@@ -56,4 +56,4 @@ def run_server(app: Any, host: str, port: int, drain_timeout_s: float) -> None:
         timeout_graceful_shutdown=int(drain_timeout_s) + 1,
         limit_concurrency=None,  # the guard answers 429 itself, with Retry-After
     )
-    DrainingServer(config, app.state.server, drain_timeout_s).run()
+    DrainingServer(config, app.state.served.state, drain_timeout_s).run()

@@ -89,8 +89,8 @@ def parse_body(model: type[Body], body: bytes) -> Body:
         raise Refused.invalid([{"loc": ("body", exc.pos), "msg": "JSON decode error"}]) from None
     except (ValueError, RecursionError):  # also bytes that are not UTF-8 (UnicodeDecodeError)
         raise Refused(400, "There was an error parsing the body") from None
-    try:
-        return model.model_validate(data)
+    try:  # from_attributes as FastAPI validates (same messages); JSON has no attributes anyway
+        return model.model_validate(data, from_attributes=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         raise Refused.invalid([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
