@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from rewardkit.serving.backend import ModelBackend, Prepared
+from rewardkit.serving.backend import FAILED, ModelBackend, Prepared, Reading
 
 
 @contextmanager
@@ -53,11 +53,11 @@ class SlowBackend(ModelBackend):
     poison: Sequence[int] = ()
     """Items whose response starts with these token ids get a NaN score."""
 
-    def run(self, items: Sequence[Prepared]) -> list[float]:
+    def run(self, items: Sequence[Prepared]) -> list[Reading]:
         time.sleep(self.delay_s)
         scores = super().run(items)
         return [
-            float("nan")
+            FAILED
             if self.poison and list(item.rest[: len(self.poison)]) == list(self.poison)
             else s
             for item, s in zip(items, scores, strict=True)

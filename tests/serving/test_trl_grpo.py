@@ -10,7 +10,7 @@ import tiny
 from live_server import serving
 
 from rewardkit.serving.app import create_app
-from rewardkit.serving.backend import ModelBackend
+from rewardkit.serving.backend import ModelBackend, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.trl_reward import grpo_reward
 
@@ -26,7 +26,7 @@ def test_grpo_trainer_step_scores_with_the_server(tmp_path: Path) -> None:
     seen: list[int] = []
     run = backend.run
 
-    def counting_run(items: Any) -> list[float]:
+    def counting_run(items: Any) -> list[Reading]:
         seen.append(len(items))
         return run(items)
 

@@ -416,25 +416,32 @@ class RewardModel(nn.Module):
         if kind.spread:
             result.spread = [None] * len(encoded)
         for i, out in zip(kept, values, strict=True):
-            self._fill(result, i, out.double())
+            value, fields = self.summarize(out)
+            result.raw[i] = value if math.isfinite(value) else None
+            for name, field_value in fields.items():
+                getattr(result, name)[i] = field_value
         result.normalized = [None if r is None else self.normalize(r) for r in result.raw]
         return result
 
-    def _fill(self, result: ScoreResult, i: int, out: torch.Tensor) -> None:
-        """One item's fields from its (reads, K) outputs; a non-finite score counts as none."""
-        kind = self.kind
-        if result.steps is not None:
+    def summarize(self, out: torch.Tensor) -> tuple[float, dict[str, Any]]:
+        """One item's score from its (reads, K) outputs, and its head kind's own fields
+        (``objectives``, ``steps``, ``spread``): what scoring and the server return."""
+        kind, out = self.kind, out.double()
+        fields: dict[str, Any] = {}
+        if kind.per_position:
             steps = kind.combine(out, self.info.weights).tolist()
-            result.steps[i] = steps
+            fields["steps"] = steps
             how: StepAggregate = self.info.step_aggregate  # type: ignore[assignment]
-            value = aggregate_steps(steps, how)
-        else:
-            value = float(kind.combine(out, self.info.weights)[0])
-        if result.objectives is not None:
-            result.objectives[i] = dict(zip(self.info.objectives, out[0].tolist(), strict=True))
-        if result.spread is not None:
-            result.spread[i] = float(out[0].std()) if out.shape[1] > 1 else 0.0
-        result.raw[i] = value if math.isfinite(value) else None
+            return aggregate_steps(steps, how), fields
+        if len(self.info.objectives) > 1:
+            fields["objectives"] = dict(zip(self.info.objectives, out[0].tolist(), strict=True))
+        if kind.spread:
+            fields["spread"] = float(out[0].std()) if out.shape[1] > 1 else 0.0
+        return float(kind.combine(out, self.info.weights)[0]), fields
+
+    def split_reads(self, values: torch.Tensor, units: Sequence[Unit]) -> list[torch.Tensor]:
+        """A batch's (R, K) outputs cut into each unit's reads, in unit order."""
+        return list(torch.split(values, [_reads(u) for u in units]))
 
     @torch.no_grad()
     def unit_outputs(

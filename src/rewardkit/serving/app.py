@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from rewardkit import __version__
-from rewardkit.serving.backend import ModelBackend, Prepared
+from rewardkit.serving.backend import ModelBackend, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.guard import Guard, ServerState
 from rewardkit.serving.metrics import ServerMetrics
@@ -82,7 +82,7 @@ def scheduled(scheduler: Scheduler, metrics: ServerMetrics) -> Batcher:
     """The app's batcher: the items go on the scheduler's queue (429 when it is full); when the
     service's timeout cancels the wait, the request's items still queued are dropped."""
 
-    async def batcher(prepared: list[Prepared]) -> list[float]:
+    async def batcher(prepared: list[Prepared]) -> list[Reading]:
         try:
             future, cancel = scheduler.submit(prepared)
         except QueueFull as exc:

@@ -9,13 +9,13 @@ CPU: for short independent items, small length-sorted padded batches beat packed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import torch
 
-from rewardkit.models.packing import Unit, pack
+from rewardkit.models.packing import Unit
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Text, render_text
 
@@ -27,10 +27,23 @@ class Prepared:
     rest: tuple[int, ...]
     dropped: int = 0
     """Prompt tokens cut from the left to fit the limit (0: nothing was cut)."""
+    marks: tuple[int, ...] | None = None
+    """Per-step heads: where each step ends in ``rest``."""
 
     @property
     def length(self) -> int:
         return len(self.prefix) + len(self.rest)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One item's score and its head kind's own fields (objectives, steps, spread)."""
+
+    score: float
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+FAILED = Reading(float("nan"))
 
 
 class ItemTooLong(ValueError):
@@ -94,10 +107,17 @@ class ModelBackend:
         encoded = self.model.encode_parts(prompt, response)
         prefix, rest = encoded.prefix, encoded.rest  # no prefix: encoders, unsplit chats
         total = len(prefix) + len(rest)
+        marks = encoded.marks
         if total <= self.limit:
-            return Prepared(tuple(prefix), tuple(rest))
-        if self.overflow == "reject":
+            return Prepared(tuple(prefix), tuple(rest), marks=marks)
+        if self.overflow == "reject" or (marks is not None and not prefix):
+            # per-step encoders hold the steps' marks in one sequence: never cut under them
             raise ItemTooLong(total, self.limit)
+        if marks is not None:  # a decoder's steps stay whole in ``rest``: cut the prompt only
+            keep = self.limit - len(rest)
+            if keep < 1:
+                raise ItemTooLong(total, self.limit, ": the response alone is too long")
+            return Prepared(tuple(prefix[-keep:]), tuple(rest), len(prefix) - keep, marks)
         return self._cut_prompt(prompt, response, prefix, rest, total)
 
     def _cut_prompt(
@@ -148,31 +168,27 @@ class ModelBackend:
         return CostMeter(self.shares_prompt)
 
     @torch.inference_mode()
-    def run(self, items: Sequence[Prepared]) -> list[float]:
-        if self.shares_prompt:
-            inputs = self._packed(items)
-        else:
-            inputs = self.model.collate([list(item.prefix + item.rest) for item in items])
-        # one score per item, whatever the head kind (its outputs combined as scoring does)
-        rewards = self.model.scores(**{k: v.to(self.device) for k, v in inputs.items()})
-        return [float(x) for x in rewards.float().cpu().tolist()]
-
-    def _packed(self, items: Sequence[Prepared]) -> dict[str, torch.Tensor]:
+    def run(self, items: Sequence[Prepared]) -> list[Reading]:
+        """Each item's reading, in the items' order, from one forward pass."""
         groups: dict[tuple[int, ...], list[int]] = {}
         for index, item in enumerate(items):
-            groups.setdefault(item.prefix, []).append(index)
-        units = [
-            Unit(list(prefix), [list(items[i].rest) for i in members])
-            for prefix, members in groups.items()
+            # with shared prompts, one unit per prompt and a branch per response
+            key = item.prefix if self.shares_prompt else (index,)
+            groups.setdefault(key, []).append(index)
+        units = [_unit([items[i] for i in members]) for members in groups.values()]
+        inputs, _ = self.model.batch(units, packed=self.shares_prompt)
+        values = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).float().cpu()
+        per_item = [
+            reads
+            for unit, chunk in zip(units, self.model.split_reads(values, units), strict=True)
+            for reads in _branch_reads(unit, chunk)
         ]
         order = [i for members in groups.values() for i in members]
-        inputs, _ = pack(units, causal=True, pad_id=self.model.tokenizer.pad_token_id or 0)
-        # pack reads units in order, branches in order: map back to the items' order
-        position = torch.empty(len(items), dtype=torch.long)
-        position[torch.tensor(order)] = torch.arange(len(items))
-        for key in ("read_rows", "read_starts", "read_ends"):
-            inputs[key] = inputs[key][position]
-        return inputs
+        out = [FAILED] * len(items)
+        for index, reads in zip(order, per_item, strict=True):
+            score, fields = self.model.summarize(reads)
+            out[index] = Reading(score, fields)
+        return out
 
     def warm_up(self, batch_tokens: int) -> None:
         """The largest shapes once (a full-width batch at the token budget), so the first real
@@ -182,3 +198,15 @@ class ModelBackend:
         filler = self.model.tokenizer.convert_tokens_to_ids(self.model.tokenizer.unk_token or "a")
         item = Prepared((), tuple([filler if isinstance(filler, int) else 1] * width))
         self.run([item] * rows)
+
+
+def _unit(items: Sequence[Prepared]) -> Unit:
+    """Items that share a prompt prefix (or one item alone) as one batch unit."""
+    marks = None if items[0].marks is None else [item.marks or () for item in items]
+    return Unit(list(items[0].prefix), [list(item.rest) for item in items], marks)
+
+
+def _branch_reads(unit: Unit, reads: torch.Tensor) -> list[torch.Tensor]:
+    """A unit's reads cut per branch (one each, or one per step)."""
+    sizes = [1] * len(unit.branches) if unit.marks is None else [len(m) for m in unit.marks]
+    return list(torch.split(reads, sizes))

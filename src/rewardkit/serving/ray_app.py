@@ -27,7 +27,7 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from rewardkit.serving.backend import Prepared
+from rewardkit.serving.backend import FAILED, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.guard import read_capped, too_large
 from rewardkit.serving.loading import load_backend
@@ -82,19 +82,19 @@ class RewardDeployment:
         self.score_batch.set_max_batch_size(cfg.max_batch_size)  # type: ignore[attr-defined]
         self.score_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)  # type: ignore[attr-defined]
 
-    async def batched(self, prepared: list[Prepared]) -> list[float]:
+    async def batched(self, prepared: list[Prepared]) -> list[Reading]:
         """The service's batcher: each item joins Serve's batches across requests."""
         return list(await asyncio.gather(*(self.score_batch(p) for p in prepared)))
 
     @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.01)
-    async def score_batch(self, items: list[Prepared]) -> list[float]:
+    async def score_batch(self, items: list[Prepared]) -> list[Reading]:
         # Serve runs one batch at a time (max_concurrent_batches=1), so one thread at a time
         return await asyncio.to_thread(self._run_sorted, items)
 
-    def _run_sorted(self, items: list[Prepared]) -> list[float]:
+    def _run_sorted(self, items: list[Prepared]) -> list[Reading]:
         ordered = sorted(range(len(items)), key=lambda i: self.backend.sort_key(items[i]))
         scores = self.backend.run([items[i] for i in ordered])
-        out = [0.0] * len(items)
+        out = [FAILED] * len(items)
         for position, index in enumerate(ordered):
             out[index] = scores[position]
         return out

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Protocol
 
-from rewardkit.serving.backend import CostMeter, Prepared
+from rewardkit.serving.backend import FAILED, CostMeter, Prepared, Reading
 
 
 class Runner(Protocol):
     def sort_key(self, item: Prepared) -> tuple[int, tuple[int, ...], int]: ...
     def meter(self) -> CostMeter: ...
-    def run(self, items: Sequence[Prepared]) -> list[float]: ...
+    def run(self, items: Sequence[Prepared]) -> list[Reading]: ...
 
 
 class QueueFull(RuntimeError):
@@ -39,13 +39,13 @@ class _Request:
     seq: int
     items: list[Prepared]
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[list[float]]
-    results: list[float] = field(default_factory=list)
+    future: asyncio.Future[list[Reading]]
+    results: list[Reading] = field(default_factory=list)
     remaining: int = 0
     cancelled: bool = False
 
     def __post_init__(self) -> None:
-        self.results = [float("nan")] * len(self.items)
+        self.results = [FAILED] * len(self.items)
         self.remaining = len(self.items)
 
 
@@ -103,7 +103,7 @@ class Scheduler:
 
     def submit(
         self, items: list[Prepared]
-    ) -> tuple[asyncio.Future[list[float]], Callable[[], None]]:
+    ) -> tuple[asyncio.Future[list[Reading]], Callable[[], None]]:
         """A future of the items' scores (in order), and a function that drops the request's
         items still queued (for timeouts). Raises ``QueueFull`` when the queue cap is reached."""
         loop = asyncio.get_running_loop()
@@ -179,11 +179,11 @@ class Scheduler:
                 request.loop.call_soon_threadsafe(_resolve, request.future, request.results)
 
 
-def _resolve(future: asyncio.Future[list[float]], results: list[float]) -> None:
+def _resolve(future: asyncio.Future[list[Reading]], results: list[Reading]) -> None:
     if not future.done():
         future.set_result(results)
 
 
-def _fail(future: asyncio.Future[list[float]], exc: Exception) -> None:
+def _fail(future: asyncio.Future[list[Reading]], exc: Exception) -> None:
     if not future.done():
         future.set_exception(exc)

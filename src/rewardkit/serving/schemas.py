@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from rewardkit.records import Message, Text
-from rewardkit.serving.backend import Prepared
+from rewardkit.serving.backend import Prepared, Reading
 
 
 def unicode_text(value: str) -> str:
@@ -74,27 +74,34 @@ class ItemScore(BaseModel):
     """Prompt tokens cut from the left to fit the limit (only with overflow=truncate_left)."""
     error: str | None = None
     """Why this item has no score (a non-finite model output); the other items are unaffected."""
+    objectives: dict[str, float] | None = None
+    """Each named output, for models with several (objectives heads, ensemble members)."""
+    steps: list[float] | None = None
+    """Each step's score, for per-step models (steps end with the model's step marker)."""
+    spread: float | None = None
+    """The ensemble members' standard deviation: the score's uncertainty."""
 
 
 def item_scores(
-    prepared: Sequence[Prepared], raw: Sequence[float], mean: float, std: float
+    prepared: Sequence[Prepared], readings: Sequence[Reading], mean: float, std: float
 ) -> list[ItemScore]:
-    """Each item's answer: raw and normalised score, truncation, or the error of a non-finite
-    score (that item fails, the others stand)."""
+    """Each item's answer: raw and normalised score with the head kind's own fields, and
+    truncation; or the error of a non-finite score (that item fails, the others stand)."""
     return [
         ItemScore(
-            raw=r,
-            normalized=(r - mean) / std,
+            raw=r.score,
+            normalized=(r.score - mean) / std,
             truncated_tokens=p.dropped,
+            **r.fields,
         )
-        if math.isfinite(r)
+        if math.isfinite(r.score)
         else ItemScore(
             raw=None,
             normalized=None,
             truncated_tokens=p.dropped,
             error="the model gave a non-finite score",
         )
-        for p, r in zip(prepared, raw, strict=True)
+        for p, r in zip(prepared, readings, strict=True)
     ]
 
 

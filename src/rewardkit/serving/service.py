@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from rewardkit.records import Text
-from rewardkit.serving.backend import ItemTooLong, ModelBackend, Prepared
+from rewardkit.serving.backend import ItemTooLong, ModelBackend, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.metrics import ServerMetrics
 from rewardkit.serving.schemas import (
@@ -35,7 +35,7 @@ from rewardkit.serving.schemas import (
 
 MAX_ERRORS_SHOWN = 10
 
-Batcher = Callable[[list[Prepared]], Awaitable[list[float]]]
+Batcher = Callable[[list[Prepared]], Awaitable[list[Reading]]]
 """Scores prepared items (in order): where the front ends differ."""
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -99,7 +99,11 @@ def parse_body(model: type[Body], body: bytes) -> Body:
 @dataclass(frozen=True)
 class Scored:
     prepared: list[Prepared]
-    raw: list[float]
+    readings: list[Reading]
+
+    @property
+    def raw(self) -> list[float]:
+        return [r.score for r in self.readings]
 
 
 class ScoringService:
@@ -123,7 +127,8 @@ class ScoringService:
         scored = await self._score([(to_text(i.prompt), to_text(i.response)) for i in body.items])
         info = self.backend.model.info
         return ScoreResponse(
-            model=self.name, scores=item_scores(scored.prepared, scored.raw, info.mean, info.std)
+            model=self.name,
+            scores=item_scores(scored.prepared, scored.readings, info.mean, info.std),
         )
 
     async def get_reward(self, body: GetRewardRequest) -> GetRewardResponse:
@@ -154,13 +159,13 @@ class ScoringService:
             raise Refused(422, f"{len(pairs)} items in one request; at most {self.cfg.max_items}")
         prepared = await asyncio.to_thread(self._prepare_all, pairs)
         try:
-            raw = await asyncio.wait_for(self.batcher(prepared), self.cfg.timeout_s)
+            readings = await asyncio.wait_for(self.batcher(prepared), self.cfg.timeout_s)
         except TimeoutError:  # the batcher was cancelled: its items still queued are dropped
             raise Refused(504, f"not scored within {self.cfg.timeout_s} s") from None
-        failed = sum(not math.isfinite(r) for r in raw)
+        failed = sum(not math.isfinite(r.score) for r in readings)
         if failed and self.metrics is not None:
             self.metrics.failed_items.inc(failed)
-        return Scored(prepared, raw)
+        return Scored(prepared, readings)
 
     def _prepare_all(self, pairs: Sequence[tuple[Text, Text]]) -> list[Prepared]:
         prepared = []
