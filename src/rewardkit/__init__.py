@@ -1,7 +1,5 @@
-"""rewardkit: reward modeling from preference data. Importing it loads no torch.
-
-    from rewardkit import RewardModel      # loads torch and transformers on first use
-"""
+"""rewardkit: reward modeling from preference data. Importing it loads no torch:
+``from rewardkit import RewardModel`` loads torch and transformers on first use."""
 
 from typing import TYPE_CHECKING, Any
 
