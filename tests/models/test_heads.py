@@ -148,3 +148,29 @@ def test_ensemble_scores_are_the_members_mean_with_their_spread(
     assert result.raw[0] == pytest.approx(float(values.mean()), abs=1e-6)
     assert result.spread[0] == pytest.approx(float(values.std()), abs=1e-6)
     assert result.spread[0] > 0  # members start from different random heads
+
+
+def test_unreadable_steps_get_no_score_and_a_reason_never_a_crash(
+    tiny_llama_dir: Path, tmp_path: Path
+) -> None:
+    model = tiny.reward_model("llama", head="steps")
+    result = model.score(["Q?", "Q?", "Q?"], ["1 + 1 = 2\nThe answer is 2.", "  \n ", "\x00"])
+    assert result.raw[0] is not None and result.raw[1] is None and result.raw[2] is None
+    assert set(result.unscorable) == {1, 2}
+    assert "no steps" in result.unscorable[1] and "no tokens" in result.unscorable[2]
+    assert result.item(1)["error"] == result.unscorable[1] and "error" not in result.item(0)
+
+    # training counts a trace with an unreadable step and leaves it out
+    traces = list(generate_step_traces(60, seed=5))
+    broken = StepTrace("Compute 1 + 1.", ("1 + 1 = 2", "\x00"), (1.0, 1.0))
+    write_records([*traces, broken], tmp_path / "traces.jsonl")
+    cfg = tiny.train_config(
+        tiny_llama_dir,
+        tmp_path / "run",
+        data=[str(tmp_path / "traces.jsonl")],
+        head="steps",
+        loss="step_bce",
+        max_steps=2,
+    )
+    unreadable = train(cfg).provenance["unscorable"]
+    assert unreadable["train"] + unreadable["eval"] == 1

@@ -48,3 +48,19 @@ def test_head_fields_come_back_from_score(
         else:
             assert item["spread"] == pytest.approx(wanted["spread"], abs=1e-4)
             assert item["objectives"] == pytest.approx(wanted["objectives"], abs=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["llama", "bert"])
+def test_a_response_a_steps_head_cannot_read_is_422_and_the_connection_lives(arch: str) -> None:
+    model = tiny.reward_model(arch, head="steps").eval()
+    unreadable = ["", "   ", "\n\n\n", "\x00", "\x00\n\x00"]  # no step, or a step of no tokens
+    app = create_app(ModelBackend(model), ServeConfig(warmup=False))
+    with serving(app) as url, httpx.Client(timeout=30) as client:
+        for response in unreadable:
+            items = [{"prompt": PROMPTS[0], "response": RESPONSES[0]}]
+            items.append({"prompt": PROMPTS[0], "response": response})
+            reply = client.post(f"{url}/score", json={"items": items})
+            assert reply.status_code == 422, (response, reply.text)
+            assert reply.json()["error"].startswith("item 1: ")
+            ok = client.post(f"{url}/score", json={"items": items[:1]})
+            assert ok.status_code == 200

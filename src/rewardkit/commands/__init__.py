@@ -31,7 +31,7 @@ _FILES = ("paths",)
 
 COMMANDS: dict[str, Command] = {
     "train": Command(
-        "train a reward model (Bradley-Terry) on pairs; the synthetic world by default",
+        "train a reward model (pairs, ratings or step traces); the synthetic world by default",
         "rewardkit.training.config:TrainConfig",
         "rewardkit.commands.train:run",
     ),

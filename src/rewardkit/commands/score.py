@@ -53,23 +53,15 @@ def run(cfg: ScoreConfig) -> int:
     )
     rows: list[dict[str, Any]] = [{"id": getattr(r, "id", None)} for r in records]
     for k, (i, name, _, _) in enumerate(slots):
-        rows[i][name] = {
-            "raw": result.raw[k],
-            "normalized": result.normalized[k],
-            "tokens": result.lengths[k],
-            "too_long": result.too_long[k],
-            **result.head_fields(k),
-        }
+        rows[i][name] = result.item(k)
     _write(rows, Path(cfg.output))
-    flagged = sum(result.too_long)
-    print(
-        f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}"
-        + (
-            f" ({flagged} over {model.info.max_length} tokens: not scored, flagged)"
-            if flagged
-            else ""
-        )
-    )
+    notes = []
+    if any(result.too_long):
+        notes.append(f"{sum(result.too_long)} over {model.info.max_length} tokens")
+    if result.unscorable:
+        notes.append(f"{len(result.unscorable)} the head cannot read (see each row's error)")
+    shown = f" (not scored, flagged: {'; '.join(notes)})" if notes else ""
+    print(f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}{shown}")
     return 0
 
 

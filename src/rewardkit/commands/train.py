@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rewardkit.training.config import TrainConfig
+from rewardkit.training.config import KIND_NAMES, TrainConfig
 
 if TYPE_CHECKING:
     from rewardkit.training.loop import TrainResult
@@ -27,7 +27,7 @@ def run(cfg: TrainConfig) -> int:
 def _report(result: TrainResult) -> None:
     metrics = result.eval
     line = (
-        f"\nheld-out {_kind(result)}: {metrics.examples}  accuracy: {metrics.accuracy:.3f}  "
+        f"\nheld-out {KIND_NAMES[result.kind]}: {metrics.examples}  accuracy: {metrics.accuracy:.3f}  "
         f"loss: {metrics.loss:.3f}"
     )
     if metrics.margin is not None:
@@ -46,14 +46,6 @@ def _report(result: TrainResult) -> None:
                 f"{metrics.gold_accuracy / ceiling:.2f} of that ceiling)"
             )
         print(line)
-
-
-_KINDS = {"Pair": "pairs", "Rating": "ratings", "StepTrace": "step traces"}
-
-
-def _kind(result: TrainResult) -> str:
-    kinds = {_KINDS.get(type(record).__name__, "examples") for record in result.eval_records}
-    return kinds.pop() if len(kinds) == 1 else "examples"
 
 
 def _show_samples(result: TrainResult, n: int = 3) -> None:

@@ -25,7 +25,6 @@ from typing import Literal
 import torch
 
 StepAggregate = Literal["min", "last", "mean", "prod"]
-STEP_AGGREGATES: tuple[str, ...] = ("min", "last", "mean", "prod")
 
 
 @dataclass(frozen=True)

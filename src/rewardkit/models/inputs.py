@@ -25,6 +25,10 @@ from rewardkit.records import Text, render_text, text_to_json
 InputStyle = Literal["pair", "concat"]
 
 
+class UnscorableText(ValueError):
+    """A text a head cannot read: e.g. a response with no step for a per-step head."""
+
+
 @dataclass(frozen=True)
 class Encoded:
     prefix: list[int]
@@ -83,14 +87,14 @@ def encode_steps(
     """The prompt, then each step followed by the marker, with the position of each step's last
     token; encoders close the sequence with their separator as a sentence pair would."""
     if not steps:
-        raise ValueError("a per-step score needs at least one non-empty step")
+        raise UnscorableText(f"no steps: a per-step head reads text cut into steps by {marker!r}")
     head = list(tokenizer(render_text(prompt), truncation=False, verbose=False)["input_ids"])
     rest: list[int] = []
-    marks = []
+    marks: list[int] = []
     for step in steps:
         piece = tokenizer(step + marker, add_special_tokens=False, verbose=False)["input_ids"]
         if not piece:
-            raise ValueError(f"step {step!r} has no tokens")
+            raise UnscorableText(f"step {len(marks)} has no tokens: {step[:40]!r}")
         rest += piece
         marks.append(len(rest) - 1)
     if style == "pair":

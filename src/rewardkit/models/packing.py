@@ -28,6 +28,15 @@ class Unit:
     marks: list[tuple[int, ...]] | None = None
     """Per branch, the positions (in the branch) to read; None: one read per branch."""
 
+    @property
+    def longest(self) -> int:
+        """The longest sequence in the unit: its prefix and its longest branch."""
+        return len(self.prefix) + max(map(len, self.branches))
+
+    def read_counts(self) -> list[int]:
+        """How many outputs each branch is read at: one, or one per mark."""
+        return [1] * len(self.branches) if self.marks is None else list(map(len, self.marks))
+
     def reads(self, branch: int, start: int) -> list[tuple[int, int]]:
         """(start, end) spans of the reads of one branch laid out at ``start``."""
         if self.marks is None:

@@ -34,7 +34,14 @@ from rewardkit.models.heads import (
     default_objectives,
     head_kind,
 )
-from rewardkit.models.inputs import Encoded, InputStyle, encode, encode_steps, split_steps
+from rewardkit.models.inputs import (
+    Encoded,
+    InputStyle,
+    UnscorableText,
+    encode,
+    encode_steps,
+    split_steps,
+)
 from rewardkit.models.packing import PackStats, Unit, pack, segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.records import Text
@@ -49,7 +56,7 @@ class ModelInfo:
 
     backbone: str
     pooling: str
-    input_style: str
+    input_style: InputStyle
     max_length: int
     head: str = "scalar"
     """The head kind (``heads.HEADS``)."""
@@ -59,7 +66,7 @@ class ModelInfo:
     """How an ``objectives`` head mixes its outputs into the score; None: their mean."""
     step_marker: str = "\n"
     """Per-step heads: the text that ends each step of a response."""
-    step_aggregate: str = "min"
+    step_aggregate: StepAggregate = "min"
     """Per-step heads: how a response's score comes from its steps (min, last, mean, prod)."""
     mean: float = 0.0
     std: float = 1.0
@@ -83,12 +90,28 @@ class ScoreResult:
     """Per item, each step's score (per-step heads)."""
     spread: list[float | None] | None = None
     """Per item, the members' standard deviation (ensembles)."""
+    unscorable: dict[int, str] = field(default_factory=dict)
+    """Items the head cannot read (e.g. a response with no step for a per-step head): no
+    score, and why."""
 
     def head_fields(self, index: int) -> dict[str, Any]:
         """The head kind's own fields of one item (objectives, steps, spread), where it has them:
         what ``rewardkit score`` and the server add beside the score."""
         fields = {"objectives": self.objectives, "steps": self.steps, "spread": self.spread}
         return {name: values[index] for name, values in fields.items() if values is not None}
+
+    def item(self, index: int) -> dict[str, Any]:
+        """One item as JSON: its scores, length, flags, why it has no score (if so) and its head
+        fields."""
+        error = {"error": self.unscorable[index]} if index in self.unscorable else {}
+        return {
+            "raw": self.raw[index],
+            "normalized": self.normalized[index],
+            "tokens": self.lengths[index],
+            "too_long": self.too_long[index],
+            **error,
+            **self.head_fields(index),
+        }
 
 
 class RewardModel(nn.Module):
@@ -322,16 +345,13 @@ class RewardModel(nn.Module):
         (the response cut into steps at the step marker)."""
         if self.kind.per_position:
             return self.encode_steps(prompt, split_steps(response, self.info.step_marker))
-        return encode(self.tokenizer, self._style, prompt, response)
+        return encode(self.tokenizer, self.info.input_style, prompt, response)
 
     def encode_steps(self, prompt: Text, steps: list[str]) -> Encoded:
         if not self.kind.per_position:
             raise ValueError(f"steps are read by a per-step head ('steps'), not {self.info.head!r}")
-        return encode_steps(self.tokenizer, self._style, prompt, steps, self.info.step_marker)
-
-    @property
-    def _style(self) -> InputStyle:
-        return "concat" if self.is_decoder else "pair"
+        marker = self.info.step_marker
+        return encode_steps(self.tokenizer, self.info.input_style, prompt, steps, marker)
 
     def encode(self, prompt: Text, response: Text) -> list[int]:
         return self.encode_parts(prompt, response).ids
@@ -403,18 +423,21 @@ class RewardModel(nn.Module):
         ``too_long``: never cut silently."""
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
-        encoded = [self.encode_parts(p, r) for p, r in zip(prompts, responses, strict=True)]
+        unscorable: dict[int, str] = {}
+        encoded: list[Encoded] = []
+        for i, (prompt, response) in enumerate(zip(prompts, responses, strict=True)):
+            try:
+                encoded.append(self.encode_parts(prompt, response))
+            except UnscorableText as exc:
+                unscorable[i] = str(exc)
+                encoded.append(Encoded([], []))
         too_long = [len(e.ids) > self.info.max_length for e in encoded]
-        kept = [i for i in range(len(encoded)) if not too_long[i]]
+        kept = [i for i in range(len(encoded)) if not too_long[i] and i not in unscorable]
         values = self.unit_outputs([self.unit(encoded[i]) for i in kept], batch_tokens, progress)
-        result = ScoreResult([None] * len(encoded), [], too_long, [len(e.ids) for e in encoded])
-        kind = self.kind
-        if kind.per_position:
-            result.steps = [None] * len(encoded)
-        elif len(self.info.objectives) > 1:
-            result.objectives = [None] * len(encoded)
-        if kind.spread:
-            result.spread = [None] * len(encoded)
+        lengths = [len(e.ids) for e in encoded]
+        result = ScoreResult([None] * len(encoded), [], too_long, lengths, unscorable=unscorable)
+        for name in self.head_field_names:
+            setattr(result, name, [None] * len(encoded))
         for i, out in zip(kept, values, strict=True):
             value, fields = self.summarize(out)
             result.raw[i] = value if math.isfinite(value) else None
@@ -423,21 +446,27 @@ class RewardModel(nn.Module):
         result.normalized = [None if r is None else self.normalize(r) for r in result.raw]
         return result
 
+    @property
+    def head_field_names(self) -> tuple[str, ...]:
+        """The ``ScoreResult`` fields this model's head fills besides the score."""
+        if self.kind.per_position:
+            return ("steps",)
+        names = ("objectives",) if len(self.info.objectives) > 1 else ()
+        return names + (("spread",) if self.kind.spread else ())
+
     def summarize(self, out: torch.Tensor) -> tuple[float, dict[str, Any]]:
-        """One item's score from its (reads, K) outputs, and its head kind's own fields
-        (``objectives``, ``steps``, ``spread``): what scoring and the server return."""
-        kind, out = self.kind, out.double()
-        fields: dict[str, Any] = {}
-        if kind.per_position:
-            steps = kind.combine(out, self.info.weights).tolist()
-            fields["steps"] = steps
-            how: StepAggregate = self.info.step_aggregate  # type: ignore[assignment]
-            return aggregate_steps(steps, how), fields
-        if len(self.info.objectives) > 1:
-            fields["objectives"] = dict(zip(self.info.objectives, out[0].tolist(), strict=True))
-        if kind.spread:
-            fields["spread"] = float(out[0].std()) if out.shape[1] > 1 else 0.0
-        return float(kind.combine(out, self.info.weights)[0]), fields
+        """One item's score from its (reads, K) outputs, and its ``head_field_names``: what
+        scoring and the server return."""
+        out = out.double()
+        combined = self.kind.combine(out, self.info.weights)
+        if self.kind.per_position:
+            steps = combined.tolist()
+            return aggregate_steps(steps, self.info.step_aggregate), {"steps": steps}
+        fields = {
+            "objectives": dict(zip(self.info.objectives, out[0].tolist(), strict=True)),
+            "spread": float(out[0].std()) if out.shape[1] > 1 else 0.0,
+        }
+        return float(combined[0]), {name: fields[name] for name in self.head_field_names}
 
     def split_reads(self, values: torch.Tensor, units: Sequence[Unit]) -> list[torch.Tensor]:
         """A batch's (R, K) outputs cut into each unit's reads, in unit order."""
@@ -451,7 +480,7 @@ class RewardModel(nn.Module):
         to ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
         from tqdm import tqdm
 
-        widths = [len(u.prefix) + max(map(len, u.branches)) for u in units]
+        widths = [u.longest for u in units]
         rows_per_unit = max((len(u.branches) for u in units), default=1)
         order = sorted(range(len(units)), key=lambda i: widths[i])
         out: list[torch.Tensor] = [torch.empty(0)] * len(units)
@@ -485,7 +514,7 @@ class RewardModel(nn.Module):
 
 
 def _reads(unit: Unit) -> int:
-    return len(unit.branches) if unit.marks is None else sum(map(len, unit.marks))
+    return sum(unit.read_counts())
 
 
 def token_budget_batches(

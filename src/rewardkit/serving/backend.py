@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import torch
 
+from rewardkit.models.inputs import Encoded
 from rewardkit.models.packing import Unit
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Text, render_text
@@ -107,27 +108,21 @@ class ModelBackend:
         encoded = self.model.encode_parts(prompt, response)
         prefix, rest = encoded.prefix, encoded.rest  # no prefix: encoders, unsplit chats
         total = len(prefix) + len(rest)
-        marks = encoded.marks
         if total <= self.limit:
-            return Prepared(tuple(prefix), tuple(rest), marks=marks)
-        if self.overflow == "reject" or (marks is not None and not prefix):
-            # per-step encoders hold the steps' marks in one sequence: never cut under them
+            return Prepared(tuple(prefix), tuple(rest), marks=encoded.marks)
+        if self.overflow == "reject":
             raise ItemTooLong(total, self.limit)
-        if marks is not None:  # a decoder's steps stay whole in ``rest``: cut the prompt only
-            keep = self.limit - len(rest)
-            if keep < 1:
-                raise ItemTooLong(total, self.limit, ": the response alone is too long")
-            return Prepared(tuple(prefix[-keep:]), tuple(rest), len(prefix) - keep, marks)
-        return self._cut_prompt(prompt, response, prefix, rest, total)
+        return self._cut_prompt(prompt, response, encoded, total)
 
-    def _cut_prompt(
-        self, prompt: Text, response: Text, prefix: list[int], rest: list[int], total: int
-    ) -> Prepared:
-        if self.model.is_decoder and prefix:
+    def _cut_prompt(self, prompt: Text, response: Text, encoded: Encoded, total: int) -> Prepared:
+        prefix, rest = encoded.prefix, encoded.rest
+        if self.model.is_decoder and prefix:  # the response (and its step marks) stays whole
             keep = self.limit - len(rest)
             if keep < 1:
                 raise ItemTooLong(total, self.limit, ": the response alone is too long")
-            return Prepared(tuple(prefix[-keep:]), tuple(rest), dropped=len(prefix) - keep)
+            return Prepared(tuple(prefix[-keep:]), tuple(rest), len(prefix) - keep, encoded.marks)
+        if encoded.marks is not None:  # an encoder's step marks count from the sequence's start
+            raise ItemTooLong(total, self.limit, ": per-step encoder inputs are never cut")
         # a sentence pair: the tokenizer cuts the first text (the prompt) from its left side
         tokenizer = self.model.tokenizer
         side = tokenizer.truncation_side
@@ -208,5 +203,4 @@ def _unit(items: Sequence[Prepared]) -> Unit:
 
 def _branch_reads(unit: Unit, reads: torch.Tensor) -> list[torch.Tensor]:
     """A unit's reads cut per branch (one each, or one per step)."""
-    sizes = [1] * len(unit.branches) if unit.marks is None else [len(m) for m in unit.marks]
-    return list(torch.split(reads, sizes))
+    return list(torch.split(reads, unit.read_counts()))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,15 +68,8 @@ class RayServeConfig:
 class RewardDeployment:
     def __init__(self, cfg: RayServeConfig) -> None:
         # one ServeConfig, so the limits are `rewardkit serve`'s own fields, checked by its code
-        self.cfg = ServeConfig(
-            model=cfg.model,
-            max_tokens=cfg.max_tokens,
-            overflow=cfg.overflow,
-            shared_prompt=cfg.shared_prompt,
-            max_items=cfg.max_items,
-            max_body_bytes=cfg.max_body_bytes,
-            timeout_s=cfg.timeout_s,
-        )
+        shared = {f.name for f in fields(ServeConfig)} & {f.name for f in fields(cfg)}
+        self.cfg = ServeConfig(**{name: getattr(cfg, name) for name in shared})
         self.backend = load_backend(self.cfg)
         self.scoring = ScoringService(self.backend, self.cfg, Path(cfg.model).name, self.batched)
         self.score_batch.set_max_batch_size(cfg.max_batch_size)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from rewardkit.models.inputs import UnscorableText
 from rewardkit.records import Text
 from rewardkit.serving.backend import ItemTooLong, ModelBackend, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
@@ -172,6 +173,6 @@ class ScoringService:
         for index, (prompt, response) in enumerate(pairs):
             try:
                 prepared.append(self.backend.prepare(prompt, response))
-            except ItemTooLong as exc:
+            except (ItemTooLong, UnscorableText) as exc:
                 raise Refused(422, f"item {index}: {exc}") from None
         return prepared

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+Kind = Literal["pair", "rating", "steps"]
+"""What a run trains on: preference pairs, rated responses, or step-labelled solutions."""
+KIND_NAMES: dict[Kind, str] = {"pair": "pairs", "rating": "ratings", "steps": "step traces"}
+
 
 @dataclass
 class LoraConfig:
@@ -99,3 +103,11 @@ class TrainConfig:
     """Parameter-efficient fine-tuning; the head is always trained and saved."""
     threads: int | None = None
     """CPU threads for torch; None keeps torch's default."""
+
+    @property
+    def record_kind(self) -> Kind:
+        """What the run trains on follows from its head and loss: step traces for a per-step
+        head, rated responses for the regression loss, pairs for everything else."""
+        if self.head == "steps":
+            return "steps"
+        return "rating" if self.loss == "regression" else "pair"

@@ -16,17 +16,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
 
 import torch
 
 from rewardkit.losses import Targets
+from rewardkit.models.inputs import UnscorableText
 from rewardkit.models.packing import Unit
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, Rating, StepLabel, StepTrace
+from rewardkit.training.config import Kind
 
 Record = Pair | Rating | StepTrace
-Kind = Literal["pair", "rating", "steps"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class EncodedExamples:
     examples: list[Example]
     too_long: int
     """Examples left out because a sequence is over max_length (reported, never truncated)."""
+    unscorable: int = 0
+    """Examples left out because the head cannot read them (e.g. a trace with an empty step)."""
 
 
 def step_target(label: StepLabel) -> float:
@@ -93,18 +96,21 @@ def encode_examples(
     use_margin: bool = False,
 ) -> EncodedExamples:
     examples: list[Example] = []
-    too_long = 0
+    too_long = unscorable = 0
     for record in records:
-        example = encode_record(model, record, soft_labels, use_margin)
-        unit = example.unit
-        if len(unit.prefix) + max(map(len, unit.branches)) > max_length:
+        try:
+            example = encode_record(model, record, soft_labels, use_margin)
+        except UnscorableText:
+            unscorable += 1
+            continue
+        if example.unit.longest > max_length:
             too_long += 1
             continue
         examples.append(example)
     kinds = {e.kind for e in examples}
     if len(kinds) > 1:
         raise ValueError(f"one kind of record per run, got {sorted(kinds)}")
-    return EncodedExamples(examples, too_long)
+    return EncodedExamples(examples, too_long, unscorable)
 
 
 def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> Targets:
@@ -124,6 +130,7 @@ def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> 
     return Targets(step_labels=tensor([x for e in examples for x in e.step_labels]))
 
 
+@lru_cache(maxsize=1)  # every step of an epoch asks for the same order
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Full batches only, so every step (and every process's share) has the same size; the few
     examples left over differ from epoch to epoch."""

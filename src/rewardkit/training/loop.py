@@ -25,7 +25,7 @@ from rewardkit.losses import Loss, Outputs, objective
 from rewardkit.models.heads import default_objectives
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from rewardkit.training.config import TrainConfig
+from rewardkit.training.config import Kind, TrainConfig
 from rewardkit.training.evaluate import HeldOut, evaluate, reward_statistics
 from rewardkit.training.examples import (
     EncodedExamples,
@@ -55,6 +55,8 @@ class TrainResult:
     eval: HeldOut
     provenance: dict[str, Any]
     eval_records: list[Record]
+    kind: Kind
+    """What the run trained on: pairs, rated responses or step traces."""
     seconds: float
     """Wall time of the training steps alone (not loading, evaluation or checkpoints)."""
 
@@ -74,6 +76,8 @@ class Run:
     eval: EncodedExamples
     steps_per_epoch: int
     total_steps: int
+    held_out: HeldOut | None = None
+    """The held-out metrics of the last step, once it has run (the final ones)."""
 
 
 def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
@@ -94,24 +98,35 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
         f"(over {cfg.max_length} tokens and left out: {train_set.too_long} train, "
         f"{eval_set.too_long} eval)"
     )
+    if train_set.unscorable or eval_set.unscorable:
+        unreadable = {"train": train_set.unscorable, "eval": eval_set.unscorable}
+        sources.provenance["unscorable"] = unreadable
+        accelerator.print(f"left out, not readable by a {cfg.head} head: {unreadable}")
     run = _plan(cfg, accelerator, model, train_set, eval_set)
     start = _resume(run)
     _start_logs(run, start)
     seconds = sum(_step(run, step) for step in _progress(run, start))
 
     # The model directory: weights plain transformers loads, rewardkit.json, card, metrics.
-    final = evaluate(run.model, eval_set.examples, run.loss)
+    final = run.held_out or evaluate(run.model, eval_set.examples, run.loss)
     info = run.model.info
     info.mean, info.std = reward_statistics(run.model, train_set.examples)
     info.data = sources.provenance
-    info.metrics = {**final.as_dict(), "steps": run.total_steps, "processes": _world(run)}
+    info.metrics = {
+        **final.as_dict(),
+        "steps": run.total_steps,
+        "processes": accelerator.num_processes,
+    }
     model_dir = Path(cfg.output_dir) / "model"
     if accelerator.is_main_process:
         run.model.save(model_dir, card=model_card(info, cfg))
         (Path(cfg.output_dir) / "metrics.json").write_text(json.dumps(info.metrics, indent=1))
     accelerator.wait_for_everyone()
     accelerator.end_training()
-    return TrainResult(model_dir, run.total_steps, final, sources.provenance, sources.eval, seconds)
+    return TrainResult(
+        model_dir, run.total_steps, final, sources.provenance, sources.eval, cfg.record_kind,
+        seconds,
+    )  # fmt: skip
 
 
 def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
@@ -126,10 +141,6 @@ def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
         disable_dropout(model)
     add_lora(model, cfg.lora)
     return model
-
-
-def _world(run: Run) -> int:
-    return int(run.accelerator.num_processes)
 
 
 def _plan(
@@ -247,7 +258,10 @@ def _step(run: Run, step: int) -> float:
     }
     last = done == run.total_steps
     if last or (cfg.eval_every and done % cfg.eval_every == 0):
-        metrics.update(evaluate(run.model, run.eval.examples, run.loss).prefixed("eval/"))
+        held_out = evaluate(run.model, run.eval.examples, run.loss)
+        metrics.update(held_out.prefixed("eval/"))
+        if last:
+            run.held_out = held_out
     _log(accelerator, Path(cfg.output_dir), done, metrics)
     if last or (cfg.save_every and done % cfg.save_every == 0):
         _checkpoint(run, done, epoch, index)

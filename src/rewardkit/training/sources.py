@@ -1,7 +1,7 @@
 """Where training records come from: files in any known format, or the synthetic world; and the
 prompt-disjoint held-out share when no eval files are given.
 
-The kind of record a run trains on follows from its head and loss (``record_kind``): pairs for
+The kind of record a run trains on follows from its head and loss (``TrainConfig.record_kind``): pairs for
 ranking losses, rated responses for ``regression``, worked solutions for per-step heads.
 """
 
@@ -20,16 +20,10 @@ from rewardkit.synthetic import (
     generate_step_traces,
     label_accuracy,
 )
-from rewardkit.training.config import TrainConfig
-from rewardkit.training.examples import Kind, Record
+from rewardkit.training.config import KIND_NAMES, Kind, TrainConfig
+from rewardkit.training.examples import Record
 
 RECORD_TYPES: dict[Kind, type] = {"pair": Pair, "rating": Rating, "steps": StepTrace}
-
-
-def record_kind(cfg: TrainConfig) -> Kind:
-    if cfg.head == "steps":
-        return "steps"
-    return "rating" if cfg.loss == "regression" else "pair"
 
 
 @dataclass
@@ -50,7 +44,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _read(paths: list[str], cfg: TrainConfig) -> tuple[list[Record], dict[str, Any]]:
-    kind = record_kind(cfg)
+    kind = cfg.record_kind
     stream = read_records(paths, to="pair" if kind == "pair" else None, on_error=cfg.on_error)
     records: list[Record] = []
     others: dict[str, int] = {}
@@ -71,7 +65,7 @@ def _read(paths: list[str], cfg: TrainConfig) -> tuple[list[Record], dict[str, A
 
 
 def _synthetic(cfg: TrainConfig) -> list[Record]:
-    kind = record_kind(cfg)
+    kind = cfg.record_kind
     n, seed = cfg.synthetic_pairs, cfg.seed
     if kind == "steps":
         return list(generate_step_traces(n, seed=seed))
@@ -85,7 +79,7 @@ def load_sources(cfg: TrainConfig) -> Sources:
         pairs, provenance = _read(cfg.data, cfg)
     else:
         pairs = _synthetic(cfg)
-        name = {"pair": "pairs", "rating": "ratings", "steps": "traces"}[record_kind(cfg)]
+        name = KIND_NAMES[cfg.record_kind]
         provenance = {"synthetic": {name: cfg.synthetic_pairs, "seed": cfg.seed}}
     if cfg.eval_data:
         held, eval_info = _read(cfg.eval_data, cfg)

@@ -7,10 +7,10 @@
 - ``context-pairs``: OpenAssistant-style ``context`` message list with ``chosen/rejected`` replies.
 - ``oasst-tree``: OpenAssistant message trees; ranked sibling replies become rankings.
 - ``two-response``: PandaLM / generic A-versus-B items with a winner per annotator and ties.
-
-Votes are kept as votes; P(chosen) is ``Pair.p_chosen`` (records.py), never computed here.
 - ``mt-bench``: MT-Bench human judgments, one row per judge, grouped into one pair with votes.
 - ``graded-solutions``: several solutions per question with ``is_correct``: correct beats incorrect.
+
+Votes are kept as votes; P(chosen) is ``Pair.p_chosen`` (records.py), never computed here.
 """
 
 from __future__ import annotations
