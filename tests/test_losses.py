@@ -25,6 +25,14 @@ def test_bradley_terry_hand_computed() -> None:
     )
 
 
+def test_pair_weights_scale_each_pairs_term() -> None:
+    chosen, rejected = torch.tensor([2.0, 0.0]), torch.tensor([1.0, 0.0])
+    weights = torch.tensor([3.0, 0.0])  # the tie-valued second pair is switched off
+    expected = 3.0 * math.log1p(math.exp(-1.0)) / 2
+    loss = bradley_terry_loss(chosen, rejected, weights=weights)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+
+
 def test_soft_labels_match_hard_at_one_and_prefer_equal_rewards_at_a_tie() -> None:
     chosen, rejected = torch.tensor([1.5, -0.3]), torch.tensor([0.2, 0.4])
     hard = bradley_terry_loss(chosen, rejected)

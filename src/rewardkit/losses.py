@@ -46,6 +46,9 @@ class Targets:
     """(N, K): a rating per objective, NaN where the record has none."""
     step_labels: torch.Tensor | None = None
     """(S,): P(step is right) per step, NaN for unlabelled steps."""
+    weights: torch.Tensor | None = None
+    """(P,): how much each pair counts (a label model's confidence, its source's weight); None:
+    every pair counts 1."""
 
 
 Loss = Callable[[Outputs, Targets], torch.Tensor]
@@ -62,19 +65,26 @@ def bradley_terry_loss(
     rejected: torch.Tensor,
     p_chosen: torch.Tensor | None = None,
     margin: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """-[p log s(d) + (1 - p) log s(-d)], d = r_c - r_r - m: Bradley & Terry (1952), as used for
     reward models by Ouyang et al. 2022 (InstructGPT, eq. 1), p = 1 by default. A margin m
     (Touvron et al. 2023, Llama 2, eq. 2) makes the chosen side win by at least m. A soft p,
     e.g. the share of annotators' votes, trains on their disagreement instead of a majority
     (Wang et al. 2024, "Secrets of RLHF II"); p = 0.5 is a tie, whose minimum is at equal
-    rewards. Shapes (P,) or (P, C); the mean over every element."""
+    rewards. Shapes (P,) or (P, C); the mean over every element, each pair's terms multiplied by
+    its weight when weights are given (absolute weights, not renormalised per batch, so a batch
+    of low-confidence pairs moves the model less)."""
     diff = chosen - rejected
     if margin is not None:
         diff = diff - margin
     if p_chosen is None:
-        return -F.logsigmoid(diff).mean()
-    return -(p_chosen * F.logsigmoid(diff) + (1 - p_chosen) * F.logsigmoid(-diff)).mean()
+        losses = -F.logsigmoid(diff)
+    else:
+        losses = -(p_chosen * F.logsigmoid(diff) + (1 - p_chosen) * F.logsigmoid(-diff))
+    if weights is not None:
+        losses = losses * weights.reshape(-1, *([1] * (losses.dim() - 1)))
+    return losses.mean()
 
 
 def centering_penalty(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
@@ -89,7 +99,7 @@ def bradley_terry(out: Outputs, targets: Targets) -> torch.Tensor:
     chosen, rejected = out.sides()
     p = _need(targets.p_chosen, "pairs", "bradley_terry").unsqueeze(1)
     margin = None if targets.margin is None else targets.margin.unsqueeze(1)
-    return bradley_terry_loss(chosen, rejected, p.expand_as(chosen), margin)
+    return bradley_terry_loss(chosen, rejected, p.expand_as(chosen), margin, targets.weights)
 
 
 def regression(out: Outputs, targets: Targets) -> torch.Tensor:

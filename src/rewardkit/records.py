@@ -69,6 +69,8 @@ class Pair:
     id: str | None = None
     source: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    weight: float | None = None
+    """How much the pair counts in training (e.g. a label model's confidence); None counts 1."""
 
     @property
     def vote_counts(self) -> tuple[int, int, int]:
@@ -290,6 +292,13 @@ def parse_probability(value: Any, field_name: str) -> float | None:
     number = parse_number(value, field_name)
     if number is not None and not 0.0 <= number <= 1.0:
         raise FieldError(field_name, f"expected a probability in [0, 1], got {number}")
+    return number
+
+
+def parse_weight(value: Any, field_name: str = "weight") -> float | None:
+    number = parse_number(value, field_name)
+    if number is not None and not (math.isfinite(number) and number >= 0.0):
+        raise FieldError(field_name, f"expected a finite weight >= 0, got {number}")
     return number
 
 

@@ -20,6 +20,7 @@ class RecordingLoss:
 
     def __init__(self) -> None:
         self.p_chosen: list[float] = []
+        self.weights: list[float] = []
         self.calls = 0
 
     def __call__(self, out: Outputs, targets: Targets) -> torch.Tensor:
@@ -28,6 +29,8 @@ class RecordingLoss:
         if torch.is_grad_enabled():  # training steps, not held-out evaluation
             self.calls += 1
             self.p_chosen += targets.p_chosen.tolist()
+            n = len(targets.p_chosen)
+            self.weights += [1.0] * n if targets.weights is None else targets.weights.tolist()
         return torch.relu(1.0 - (chosen - rejected)).mean()
 
 
@@ -90,3 +93,36 @@ def test_soft_labels_on_voted_pairs_train_on_the_vote_share(
     )
     train(cfg)
     assert {round(p, 6) for p in loss.p_chosen} == {round(p, 6) for p in expected}
+
+
+def test_each_file_weight_multiplies_its_pairs_own_weight(
+    tiny_bert_dir: Path, tmp_path: Path, write_jsonl: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def rows(tag: str, weight: float | None) -> list[dict[str, object]]:
+        extra = {} if weight is None else {"weight": weight}
+        return [
+            {"prompt": f"{tag} {i}?", "chosen": f"yes {i}", "rejected": f"no {i}", **extra}
+            for i in range(16)
+        ]
+
+    human = write_jsonl(rows("human", None), "human.jsonl")  # type: ignore[operator]
+    judged = write_jsonl(rows("judge", 0.5), "judged.jsonl")  # type: ignore[operator]
+    loss = RecordingLoss()
+    monkeypatch.setitem(LOSSES, "recording", loss)
+    cfg = tiny.train_config(
+        tiny_bert_dir,
+        tmp_path / "run",
+        data=[str(human), str(judged)],
+        data_weights=[2.0, 0.4],
+        eval_data=[str(human)],
+        loss="recording",
+    )
+    result = train(cfg)
+    assert {round(w, 6) for w in loss.weights} == {2.0, 0.2}
+    assert result.provenance["sources"][str(judged)]["weight"] == 0.4
+
+
+def test_data_weights_must_match_the_files(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    cfg = tiny.train_config(tiny_bert_dir, tmp_path, data=["a.jsonl"], data_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="2 weights for 1 data files"):
+        train(cfg)

@@ -30,6 +30,9 @@ class TrainConfig:
     """auto: last real token for decoders, the encoder's own first-token head for encoders."""
     data: list[str] = field(default_factory=list)
     """Training files (any format `rewardkit data formats` lists); empty: the synthetic world."""
+    data_weights: list[float] = field(default_factory=list)
+    """Per file of ``data``, in order: how much its pairs count in the loss (multiplying each
+    pair's own ``weight``), e.g. to mix human and AI labels; empty: every file counts 1."""
     eval_data: list[str] = field(default_factory=list)
     """Held-out files; empty: a prompt-disjoint share of the training data (eval_fraction)."""
     eval_fraction: float = 0.2

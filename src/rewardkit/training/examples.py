@@ -42,6 +42,8 @@ class Example:
     """P(step is right) per step, NaN where unlabelled."""
     gold_prefers_chosen: bool | None = None
     """From the synthetic world (or any data that records it): lets evaluation use the gold."""
+    weight: float = 1.0
+    """How much the pair counts in the loss (the record's weight times its source's)."""
 
 
 @dataclass
@@ -75,6 +77,7 @@ def encode_record(
             p_chosen=record.p_chosen if soft_labels else 1.0,
             margin=(record.margin or 0.0) if use_margin else 0.0,
             gold_prefers_chosen=gold if isinstance(gold, bool) else None,
+            weight=1.0 if record.weight is None else record.weight,
         )
     if isinstance(record, Rating):
         encoded = model.encode_parts(record.prompt, record.response)
@@ -121,9 +124,11 @@ def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> 
         return torch.tensor(values, dtype=torch.float32, device=device)
 
     if kind == "pair":
+        weights = [e.weight for e in examples]
         return Targets(
             p_chosen=tensor([e.p_chosen for e in examples]),
             margin=tensor([e.margin for e in examples]),
+            weights=None if all(w == 1.0 for w in weights) else tensor(weights),
         )
     if kind == "rating":
         return Targets(ratings=tensor([e.ratings for e in examples]))

@@ -8,7 +8,7 @@ ranking losses, rated responses for ``regression``, worked solutions for per-ste
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,32 @@ def _read(paths: list[str], cfg: TrainConfig) -> tuple[list[Record], dict[str, A
     return records, info
 
 
+def _weighted(records: list[Record], weight: float, path: str) -> list[Record]:
+    if weight == 1.0:
+        return records
+    pairs = [r for r in records if isinstance(r, Pair)]
+    if len(pairs) < len(records):
+        raise ValueError(f"data_weights: {path} holds records other than pairs, which take none")
+    return [replace(p, weight=weight * (1.0 if p.weight is None else p.weight)) for p in pairs]
+
+
+def _read_weighted(cfg: TrainConfig) -> tuple[list[Record], dict[str, Any]]:
+    """Each file of ``data`` read on its own, so its pairs take its weight."""
+    if len(cfg.data_weights) != len(cfg.data):
+        raise ValueError(
+            f"data_weights: {len(cfg.data_weights)} weights for {len(cfg.data)} data files"
+        )
+    if any(not w >= 0 for w in cfg.data_weights):
+        raise ValueError(f"data_weights: weights must be >= 0, got {cfg.data_weights}")
+    records: list[Record] = []
+    infos: dict[str, Any] = {}
+    for path, weight in zip(cfg.data, cfg.data_weights, strict=True):
+        part, infos[path] = _read([path], cfg)
+        infos[path]["weight"] = weight
+        records += _weighted(part, weight, path)
+    return records, {"sources": infos}
+
+
 def _synthetic(cfg: TrainConfig) -> list[Record]:
     kind = cfg.record_kind
     n, seed = cfg.synthetic_pairs, cfg.seed
@@ -75,7 +101,9 @@ def _synthetic(cfg: TrainConfig) -> list[Record]:
 
 
 def load_sources(cfg: TrainConfig) -> Sources:
-    if cfg.data:
+    if cfg.data_weights:
+        pairs, provenance = _read_weighted(cfg)
+    elif cfg.data:
         pairs, provenance = _read(cfg.data, cfg)
     else:
         pairs = _synthetic(cfg)

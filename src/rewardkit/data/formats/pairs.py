@@ -1,7 +1,8 @@
 """Formats that yield preference pairs or rankings.
 
 - ``trl``: TRL's explicit-prompt keys ``prompt/chosen/rejected`` (plain or conversational), plus
-  our optional ``margin``, ``votes``, ``soft_label``, ``id``, ``source``, ``metadata``.
+  our optional ``margin``, ``votes``, ``soft_label``, ``id``, ``source``, ``metadata``,
+  ``weight``.
 - ``trl-implicit``: ``chosen/rejected`` only; the prompt is their shared prefix (TRL's rule).
 - ``hh-rlhf``: Anthropic transcripts; the prompt runs to the last shared ``\\n\\nAssistant:``.
 - ``context-pairs``: OpenAssistant-style ``context`` message list with ``chosen/rejected`` replies.
@@ -39,12 +40,24 @@ from rewardkit.records import (
     parse_probability,
     parse_text,
     parse_vote,
+    parse_weight,
     require,
     type_name,
 )
 
 PAIR_FIELDS = frozenset(
-    {"prompt", "chosen", "rejected", "margin", "votes", "soft_label", "id", "source", "metadata"}
+    {
+        "prompt",
+        "chosen",
+        "rejected",
+        "margin",
+        "votes",
+        "soft_label",
+        "id",
+        "source",
+        "metadata",
+        "weight",
+    }
 )
 REWARDBENCH_FIELDS = frozenset({"subset", "chosen_model", "rejected_model"})
 """RewardBench rows are TRL rows with these beside: kept as metadata (``subset`` drives `eval`)."""
@@ -66,6 +79,7 @@ def _pair(fmt: Format, row: Mapping[str, Any], prompt: Text, chosen: Text, rejec
         id=parse_optional_str(row.get("id"), "id"),
         source=parse_optional_str(row.get("source"), "source"),
         metadata=metadata,
+        weight=parse_weight(row.get("weight")),
     )
 
 
