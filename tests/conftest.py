@@ -21,6 +21,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def fp32_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """precision=auto scores in fp32 in tests on every machine, so scores compare exactly with
+    plain transformers; the bf16 path is tested by asking for it (precision="bf16")."""
+    monkeypatch.setattr("rewardkit.models.precision.cpu_has_fast_bf16", lambda: False)
+
+
 @pytest.fixture
 def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
     def write(rows: list[Any], name: str = "rows.jsonl") -> Path:

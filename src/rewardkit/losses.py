@@ -46,6 +46,8 @@ class Targets:
     """(N, K): a rating per objective, NaN where the record has none."""
     step_labels: torch.Tensor | None = None
     """(S,): P(step is right) per step, NaN for unlabelled steps."""
+    lengths: torch.Tensor | None = None
+    """(R,): each read's response length (characters), for losses that decorrelate from it."""
     weights: torch.Tensor | None = None
     """(P,): how much each pair counts (a label model's confidence, its source's weight); None:
     every pair counts 1."""
@@ -124,10 +126,49 @@ def step_bce(out: Outputs, targets: Targets) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(out.scores[known], labels[known])
 
 
+def pearson_batch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Pearson's correlation of two (N,) tensors, differentiable; 0 when either is constant."""
+    dx, dy = x - x.mean(), y - y.mean()
+    # the epsilon keeps a constant column (a fresh head, a batch of equal lengths) at 0, finite
+    return (dx * dy).sum() / (dx.pow(2).sum() * dy.pow(2).sum() + 1e-12).sqrt()
+
+
+def odin_loss(
+    quality: torch.Tensor,
+    length_head: torch.Tensor,
+    lengths: torch.Tensor,
+    p_chosen: torch.Tensor | None = None,
+    length_weight: float = 1.0,
+) -> torch.Tensor:
+    """ODIN (Chen et al. 2024, "ODIN: Disentangled Reward Mitigates Hacking in RLHF", eq. 4):
+    Bradley-Terry on r = r_Q + r_L, plus lambda_L (|rho(r_Q, L)| - rho(r_L, L)), where rho is
+    Pearson's correlation over the batch's reads and L their response lengths: the length head
+    r_L takes up what length explains, the quality head r_Q is pushed to be uncorrelated with
+    it, and only r_Q is used afterwards. Reads alternate chosen, rejected. The paper's third
+    term, orthogonal head weights, is left out: a loss here sees outputs, not weights."""
+    total = quality + length_head
+    ranking = bradley_terry_loss(total[0::2], total[1::2], p_chosen)
+    decorrelation = pearson_batch(quality, lengths).abs() - pearson_batch(length_head, lengths)
+    return ranking + length_weight * decorrelation
+
+
+def odin(out: Outputs, targets: Targets) -> torch.Tensor:
+    """Pairs on a two-output ``objectives`` head, ``[quality, length]`` in that order:
+    ``odin_loss`` with lambda_L = 1. Score with weights [1, 0] so the
+    length head is left out (``rewardkit train --objective_weights 1 0``)."""
+    if out.values.shape[1] != 2:
+        outputs = out.values.shape[1]
+        raise ValueError(f"the 'odin' loss needs 2 outputs (quality, length), got {outputs}")
+    p = _need(targets.p_chosen, "pairs", "odin")
+    lengths = _need(targets.lengths, "response lengths", "odin")
+    return odin_loss(out.values[:, 0], out.values[:, 1], lengths, p)
+
+
 LOSSES: dict[str, Loss] = {
     "bradley_terry": bradley_terry,
     "regression": regression,
     "step_bce": step_bce,
+    "odin": odin,
 }
 
 

@@ -124,3 +124,24 @@ def test_mean_pooling_for_encoders_round_trips(tmp_path: Path) -> None:
     assert loaded.score(PROMPTS, RESPONSES).raw == pytest.approx(
         model.score(PROMPTS, RESPONSES).raw, abs=1e-6
     )
+
+
+@pytest.mark.parametrize("arch", ["bert", "llama"])
+def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str) -> None:
+    model = tiny.reward_model(arch, seed=3)
+    prompts = [f"Question {i}: how do I keep {i} plants alive?" for i in range(24)]
+    responses = [f"Water them {'every day and ' * (i % 5)}check the soil." for i in range(24)]
+    fp32 = model.score(prompts, responses, precision="fp32").raw
+    bf16 = model.score(prompts, responses, precision="bf16").raw
+    gaps = [abs(a - b) for a, b in zip(fp32, bf16, strict=True)]  # type: ignore[operator]
+    assert max(gaps) <= 1e-2
+    assert max(gaps) > 0  # bf16 really ran
+
+
+def test_batched_tokenization_gives_each_items_own_encoding() -> None:
+    for arch in ("bert", "llama"):
+        model = tiny.reward_model(arch)
+        prompts = ["Hi there", "What is 2+2?", ""]
+        responses = ["Hello!", "4, of course.", "Nothing."]
+        batched = model.encode_many(prompts, responses)
+        assert batched == [model.encode_parts(p, r) for p, r in zip(prompts, responses, strict=True)]

@@ -151,13 +151,13 @@ def test_limits_answer_413_and_422(decoder: RewardModel) -> None:
 
 
 @pytest.mark.parametrize("arch", ["decoder", "encoder"])
-def test_truncation_of_the_prompt_left_side_is_flagged(
+def test_truncation_of_the_prompt_is_flagged(
     arch: str, request: pytest.FixtureRequest
 ) -> None:
     model: RewardModel = request.getfixturevalue(arch)
-    cfg = replace(CONFIG, overflow="truncate_left")
+    cfg = replace(CONFIG, overflow="truncate_prompt")
     long_prompt = "start " + "filler words here " * 20 + "end of the prompt."
-    with serving(create_app(ModelBackend(model, overflow="truncate_left"), cfg)) as url:
+    with serving(create_app(ModelBackend(model, overflow="truncate_prompt"), cfg)) as url:
         (score,) = httpx.post(url + "/score", json=items([long_prompt], ["Yes."])).json()["scores"]
         short = httpx.post(url + "/score", json=items(["p"], ["Yes."])).json()["scores"][0]
         hopeless = httpx.post(url + "/score", json=items(["p"], ["word " * 100]))

@@ -3,7 +3,7 @@ gets a 5xx, each gets a short JSON answer, and the same connection then scores a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
@@ -106,10 +106,10 @@ class Exploding(ModelBackend):
     """The real backend, but preparing "explode" raises what no route expects (as the tokenizer
     did on a lone surrogate before the schema refused them)."""
 
-    def prepare(self, prompt: Text, response: Text) -> Prepared:
-        if response == "explode":
+    def prepare_many(self, pairs: Sequence[tuple[Text, Text]]) -> list[Prepared | ValueError]:
+        if any(response == "explode" for _, response in pairs):
             raise TypeError("TextEncodeInput must be Union[TextInputSequence, ...]")
-        return super().prepare(prompt, response)
+        return super().prepare_many(pairs)
 
 
 def test_an_unexpected_error_is_a_json_500_and_the_connection_lives() -> None:

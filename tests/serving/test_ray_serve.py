@@ -50,7 +50,9 @@ def test_deployment_scores_and_refuses_like_the_app(ray_serve: str, tmp_path: Pa
     model = tiny.reward_model("llama", max_length=64)
     model.save(tmp_path / "model")
     limits: dict[str, Any] = {"max_items": 4, "max_body_bytes": 500_000}
-    cfg = RayServeConfig(model=str(tmp_path / "model"), num_cpus=0.5, max_batch_size=8, **limits)
+    cfg = RayServeConfig(
+        model=str(tmp_path / "model"), num_cpus=0.5, max_batch_size=8, precision="fp32", **limits
+    )
     serve.run(build_app(cfg), route_prefix="/score")
     prompts = ["Why is the sky blue?"] * 3 + ["2+2?"]
     responses = ["Rayleigh scattering.", "Because.", "Light scatters off the air.", "4"]

@@ -50,6 +50,21 @@ COMMANDS: dict[str, Command] = {
         "rewardkit.evaluation.config:EvalConfig",
         "rewardkit.commands.eval:run",
     ),
+    "push": Command(
+        "upload a trained model to the Hugging Face Hub with its card (load it back by name)",
+        "rewardkit.commands.push:PushConfig",
+        "rewardkit.commands.push:run",
+    ),
+    "audit": Command(
+        "probe a reward model for hacking (length, flattery, format) and fit its OOD score",
+        "rewardkit.commands.audit:AuditConfig",
+        "rewardkit.commands.audit:run",
+    ),
+    "label": Command(
+        "AI soft labels for pairs from a judge and a constitution, with agreement vs humans",
+        "rewardkit.commands.label:LabelConfig",
+        "rewardkit.commands.label:run",
+    ),
     "data validate": Command(
         "check files and list every bad row with its place",
         f"{_DATA}:ValidateConfig",
@@ -72,6 +87,12 @@ COMMANDS: dict[str, Command] = {
         "prompt-disjoint train/eval split",
         f"{_DATA}:SplitConfig",
         f"{_DATA}:split",
+        _FILES,
+    ),
+    "data aggregate": Command(
+        "fit a label model on annotator votes; write pairs with the aggregated P(chosen)",
+        "rewardkit.commands.aggregate:AggregateConfig",
+        "rewardkit.commands.aggregate:run",
         _FILES,
     ),
     "data formats": Command(

@@ -38,7 +38,7 @@ def evaluate(cfg: EvalConfig) -> list[SuiteResult]:
     specs = list(dict.fromkeys([*cfg.models, *(f"baseline:{b}" for b in BASELINES)]))
     results: list[SuiteResult] = []
     for spec in specs:
-        scorer = resolve_scorer(spec, cfg.batch_tokens, cfg.max_length)
+        scorer = resolve_scorer(spec, cfg.batch_tokens, cfg.max_length, overflow=cfg.overflow)
         for suite in suites:
             start = time.perf_counter()
             result = evaluate_suite(scorer, suite, cfg.resamples, cfg.seed)

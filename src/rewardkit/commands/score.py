@@ -3,8 +3,9 @@
 Pairs give ``chosen`` and ``rejected`` scores, rankings one score per response, ratings and
 step traces one for the response. Each score comes raw and normalised (with the mean/std saved
 at training time), with the head's own fields where it has them (``objectives``, ``steps``,
-``spread``); an input over the model's length limit gets ``null`` and ``too_long: true``, never
-a cut score.
+``spread``); an input over the model's length limit gets ``null`` and ``too_long: true``
+(``--overflow flag``), or a score of the input with its oldest prompt turns or tokens left out and
+their count in ``truncated_tokens`` (``--overflow truncate_prompt``): never a silent cut.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
 from rewardkit.records import Pair, Ranking, Rating, Record, StepTrace, Text
+from rewardkit.scoring import Overflow
 
 # The model (torch) is imported inside run only. Not even under TYPE_CHECKING: jsonargparse runs
 # the TYPE_CHECKING block of a config's module to resolve annotations, so `--help` would load it.
@@ -28,13 +30,16 @@ Slot = tuple[int, str, Text, Text]
 @dataclass
 class ScoreConfig(ReadOptions):
     model: str = ""
-    """A model directory written by `rewardkit train`."""
+    """A model directory written by `rewardkit train`, or its Hub id OWNER/NAME[@REVISION]."""
     data: list[str] = field(default_factory=list)
-    """Files to score (any format `rewardkit data formats` lists)."""
+    """Files to score (any format `rewardkit data formats` lists), or Hub datasets."""
     output: str = "scores.jsonl"
     """Where the scores go (JSONL, one row per input record, in input order)."""
     batch_tokens: int = 16384
     """Padded tokens per forward pass; batches are formed in length order."""
+    overflow: Overflow = "flag"
+    """Inputs over the model's max_length: flag (no score, too_long) or truncate_prompt (the
+    oldest prompt turns or tokens left out, counted in truncated_tokens)."""
 
 
 def run(cfg: ScoreConfig) -> int:
@@ -44,12 +49,12 @@ def run(cfg: ScoreConfig) -> int:
         raise ValueError("--data is required")
     from rewardkit.models.reward_model import RewardModel
 
+    records = list(RecordStream(cfg.data, cfg.read_options()))  # bad data fails before loading
     model = RewardModel.load(cfg.model)
-    records = list(RecordStream(cfg.data, cfg.read_options()))
     marker = model.info.step_marker
     slots = [slot for i, record in enumerate(records) for slot in _slots(i, record, marker)]
     result = model.score(
-        [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, progress=True
+        [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, True, cfg.overflow
     )
     rows: list[dict[str, Any]] = [{"id": getattr(r, "id", None)} for r in records]
     for k, (i, name, _, _) in enumerate(slots):
@@ -61,6 +66,8 @@ def run(cfg: ScoreConfig) -> int:
     if result.unscorable:
         notes.append(f"{len(result.unscorable)} the head cannot read (see each row's error)")
     shown = f" (not scored, flagged: {'; '.join(notes)})" if notes else ""
+    cut = sum(n > 0 for n in result.truncated)
+    shown += f" ({cut} scored with a shortened prompt: truncated_tokens)" if cut else ""
     print(f"scored {len(slots)} responses in {len(records)} records -> {cfg.output}{shown}")
     return 0
 

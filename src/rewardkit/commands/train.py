@@ -15,13 +15,30 @@ if TYPE_CHECKING:
 
 
 def run(cfg: TrainConfig) -> int:
+    from rewardkit.commands.push import check_repo
     from rewardkit.training.loop import train
 
+    if cfg.push_to_hub:  # a wrong repo id or no network fails now, not after the training
+        check_repo(cfg.push_to_hub)
     result = train(cfg)
     _report(result)
     print(f"model: {result.model_dir}  (rewardkit score --model {result.model_dir} --data FILE)")
     _show_samples(result)
+    if cfg.push_to_hub:
+        _push(cfg, result)
     return 0
+
+
+def _push(cfg: TrainConfig, result: TrainResult) -> None:
+    from accelerate import PartialState
+
+    from rewardkit.commands.push import PushConfig, push_model
+
+    if not PartialState().is_main_process:  # the model directory is the main process's
+        return
+    repo = cfg.push_to_hub or ""
+    url = push_model(PushConfig(str(result.model_dir), repo, private=cfg.hub_private))
+    print(f"pushed to {url}  (rewardkit score --model {repo} --data FILE)")
 
 
 def _report(result: TrainResult) -> None:

@@ -57,6 +57,10 @@ def detect_file_format(path: Path) -> FileFormat:
 def read_rows(
     path: str | Path, file_format: str | None = None, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 ) -> Iterator[RawRow | Issue]:
+    from rewardkit.data.hub import is_hub_dataset, read_hub_rows
+
+    if is_hub_dataset(str(path)):  # OWNER/NAME[:CONFIG][@SPLIT]: see data.hub
+        return read_hub_rows(str(path))
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -252,6 +256,11 @@ def _read_hf(path: Path, batch_size: int = 1024) -> Iterator[RawRow | Issue]:
     if isinstance(loaded, datasets.DatasetDict):
         splits = ", ".join(f"{path / name}" for name in loaded)
         raise ValueError(f"{path} holds several splits; read one of them: {splits}")
+    yield from dataset_rows(loaded, source, batch_size)
+
+
+def dataset_rows(loaded: Any, source: str, batch_size: int = 1024) -> Iterator[RawRow]:
+    """The rows of a ``datasets`` Dataset or IterableDataset, read in column batches."""
     index = 0
     for batch in loaded.iter(batch_size=batch_size):
         columns = list(batch)

@@ -5,21 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rewardkit.data.load import ReadOptions
+from rewardkit.scoring import Overflow
 
 
 @dataclass
 class EvalConfig(ReadOptions):
     models: list[str] = field(default_factory=list)
-    """Scorers: model directories (rewardkit or plain transformers), reward server URLs
-    (OpenRLHF /get_reward), module:function, or baseline:longer|shorter|random."""
+    """Scorers: model directories (rewardkit or plain transformers) or their Hub ids, reward
+    server URLs (OpenRLHF /get_reward), module:function, or baseline:longer|shorter|random."""
     suites: list[str] = field(default_factory=list)
-    """Suite YAML files (files + sections) or data files (their subsets become sections)."""
+    """Suite YAML files (files + sections) or data files or Hub datasets (their subsets become
+    sections)."""
     output: str = "runs/eval"
     """Directory for metrics.json, scores.jsonl, report.md, report.html and plots/."""
     batch_tokens: int = 16384
     """Padded tokens per forward pass for local models."""
     max_length: int = 512
     """Token limit for plain transformers directories (rewardkit models carry their own)."""
+    overflow: Overflow = "flag"
+    """Local models' inputs over their limit: flag (no score: the pair counts wrong) or
+    truncate_prompt (the oldest prompt turns or tokens left out); both counted in the report."""
     resamples: int = 1000
     """Bootstrap resamples for every 95% interval."""
     seed: int = 0

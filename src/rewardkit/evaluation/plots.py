@@ -126,11 +126,61 @@ def section_bars(results: Sequence[SuiteResult]) -> str | None:
     return _svg(figure)
 
 
+def objective_correlations(results: Sequence[SuiteResult]) -> str | None:
+    """A heatmap per scorer with named outputs: Pearson's r between its outputs, its score and
+    response length."""
+    named = [r for r in results if r.objectives is not None]
+    if not named:
+        return None
+    figure, axes = plt.subplots(1, len(named), figsize=(5.2 * len(named), 4.4), squeeze=False)
+    for ax, r in zip(axes[0], named, strict=True):
+        assert r.objectives is not None
+        names = list(r.objectives.correlation)
+        grid = np.array([[r.objectives.correlation[a][b] for b in names] for a in names])
+        image = ax.imshow(grid, vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        for (i, j), value in np.ndenumerate(grid):
+            ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", fontsize=6)
+        ax.set_title(f"{r.scorer}: correlations", fontsize=9)
+        figure.colorbar(image, ax=ax, shrink=0.8)
+    return _svg(figure)
+
+
+def model_against_votes(results: Sequence[SuiteResult]) -> str | None:
+    """Per bin of the model's P(chosen): the votes' share for chosen (solid) and the label
+    model's aggregated P(chosen) (dashed); a model that matches the annotators sits on the
+    diagonal."""
+    shown = [(r.scorer, r.panel) for r in results if r.panel is not None]
+    if not shown:
+        return None
+    figure, ax = plt.subplots(figsize=(5, 4.2))
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=1)
+    for scorer, panel in shown:
+        x = [b.model_p for b in panel.model_vs_votes]
+        line = ax.plot(x, [b.vote_share for b in panel.model_vs_votes], "o-", label=scorer)
+        ax.plot(
+            x,
+            [b.label_p for b in panel.model_vs_votes],
+            "s--",
+            color=line[0].get_color(),
+            label=f"{panel.label_model} P(chosen)",
+        )
+    ax.set(
+        xlabel="model P(chosen)", ylabel="annotators' P(chosen)", xlim=(0, 1), ylim=(0, 1.02),
+        title="Model against the votes",
+    )  # fmt: skip
+    ax.legend(fontsize=7)
+    return _svg(figure)
+
+
 PLOTS = {
     "sections": section_bars,
     "reliability": reliability_diagram,
+    "votes": model_against_votes,
     "length": accuracy_by_length,
     "scores": score_histograms,
+    "objectives": objective_correlations,
 }
 """Each figure of a suite's section in the report, in order; None where a suite has nothing to
 draw (a best-of-K suite has no pairs to calibrate)."""

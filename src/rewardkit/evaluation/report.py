@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit import __version__
+from rewardkit.aggregation import Statistic
 from rewardkit.data.writers import atomic_path
+from rewardkit.evaluation.process import process_rows
 from rewardkit.evaluation.run import Estimate, SuiteResult
 
 
@@ -26,7 +28,7 @@ def _number(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def interval(e: Estimate | None) -> str:
+def interval(e: Estimate | Statistic | None) -> str:
     if e is None:
         return "n/a"
     return f"{_number(e.value)} [{_number(e.low)}, {_number(e.high)}]"
@@ -109,6 +111,8 @@ def headline_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
                     r.agreement.majority_accuracy if r.agreement else None
                 ),
                 "unscored": str(r.unscored),
+                "over length": str(r.too_long),
+                "prompt cut": str(r.truncated),
                 "responses/s": _number(r.responses_per_s, 1),
             }
         )
@@ -158,6 +162,66 @@ def agreement_rows(results: Sequence[SuiteResult]) -> list[dict[str, str]]:
     return rows
 
 
+def panel_tables(results: Sequence[SuiteResult]) -> dict[str, list[dict[str, str]]]:
+    """The suite's annotator panel (its votes name their annotators): agreement, the annotator
+    table, and per scorer its P(chosen) against the votes' share and the label model's P."""
+    panels = [(r.scorer, r.panel) for r in results if r.panel is not None]
+    if not panels:
+        return {}
+    first = panels[0][1]
+    agreement = [
+        {"statistic": name, "value [95% interval]": interval(s)}
+        for name, s in first.agreement.items()
+    ]
+    annotators = [
+        {
+            "annotator": a.annotator,
+            "votes": str(a.votes),
+            "ties": _number(a.tie_rate),
+            f"reliability ({first.label_model})": interval(a.reliability),
+            "agrees with others": interval(a.agrees_with_others),
+            "picks the longer": interval(a.prefers_longer),
+            "picks the first shown": interval(a.prefers_first),
+        }
+        for a in first.annotators
+    ]
+    against = [
+        {
+            "scorer": scorer,
+            "model P(chosen)": _number(b.model_p),
+            "vote share": _number(b.vote_share),
+            f"{first.label_model} P(chosen)": _number(b.label_p),
+            "pairs": str(b.pairs),
+        }
+        for scorer, panel in panels
+        for b in panel.model_vs_votes
+    ]
+    return {
+        "Annotator agreement": agreement,
+        "Annotators": annotators,
+        "The model's P(chosen) against the votes": against,
+    }
+
+
+def objective_rows(results: Sequence[SuiteResult]) -> dict[str, list[dict[str, str]]]:
+    """Per scorer with named outputs, one row per output (and the score): its pair accuracy and
+    its correlation with each output, the score and response length."""
+    tables = {}
+    for r in results:
+        if r.objectives is None:
+            continue
+        accuracy = {**r.objectives.accuracy, "score": r.accuracy.value}
+        tables[r.scorer] = [
+            {
+                "output": name,
+                "accuracy": _number(accuracy[name]),
+                **{f"r: {k}": _number(v) for k, v in r.objectives.correlation[name].items()},
+            }
+            for name in accuracy
+        ]
+    return tables
+
+
 def write_markdown(
     results: Sequence[SuiteResult],
     figures: dict[str, dict[str, str]],
@@ -179,6 +243,15 @@ def write_markdown(
         agreement = agreement_rows(group)
         if agreement:
             lines += ["### Agreement with annotators", "", *_markdown_table(agreement), ""]
+        for title, table in panel_tables(group).items():
+            lines += [f"### {title}", "", *_markdown_table(table), ""]
+        for scorer, table in objective_rows(group).items():
+            heading = f"### Objectives of {scorer}: pair accuracy and correlations"
+            lines += [heading, "", *_markdown_table(table), ""]
+        process = process_rows([(r.scorer, r.process) for r in group if r.process])
+        if process:
+            heading = "### Earliest error: F1 (accuracy on erroneous / correct solutions)"
+            lines += [heading, "", *_markdown_table(process), ""]
         for name in figures[suite]:
             lines += [f"![{name}]({plots_dir}/{_slug(suite)}-{name}.svg)", ""]
     with atomic_path(path) as tmp:
@@ -226,6 +299,8 @@ def write_html(
                 "sections": sections,
                 "section_rows": rows,
                 "agreement": agreement_rows(group),
+                "panel": panel_tables(group),
+                "objectives": objective_rows(group),
                 "figures": figures[suite],
             }
         )

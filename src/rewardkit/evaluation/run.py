@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rewardkit.aggregation import PanelSection, panel_section
 from rewardkit.evaluation import metrics as m
 from rewardkit.evaluation.metrics.bootstrap import Indices
+from rewardkit.evaluation.process import ProcessResult, score_processes
 from rewardkit.evaluation.scorers import NamedScorer
-from rewardkit.evaluation.suites import Suite
-from rewardkit.records import Text
+from rewardkit.evaluation.suites import PairItem, Suite
+from rewardkit.records import Pair, Text
+from rewardkit.scoring import OverflowCounts
 
 Floats = m.Floats
 
@@ -65,6 +68,17 @@ class Distributions:
     rejected_counts: list[float]
 
 
+@dataclass
+class Objectives:
+    """A scorer with named outputs (objectives heads, ensemble members), over the pairs."""
+
+    accuracy: dict[str, float]
+    """Per objective, the share of pairs it ranks right."""
+    correlation: dict[str, dict[str, float]]
+    """Pearson's r between the objectives, the score and response length (characters), over
+    every pair response."""
+
+
 @dataclass(frozen=True)
 class ItemScore:
     subset: str
@@ -83,6 +97,10 @@ class SuiteResult:
     best_of_k: int
     unscored: int
     """Responses the scorer gave no finite score (over its length limit, or NaN): counted wrong."""
+    too_long: int
+    """Responses over the scorer's length limit left unscored (models that count it)."""
+    truncated: int
+    """Responses scored with their prompt shortened to fit (overflow=truncate_prompt)."""
     seconds: float
     responses_per_s: float
     accuracy: Estimate
@@ -97,12 +115,27 @@ class SuiteResult:
     calibration: Calibration | None = None
     length: LengthBias | None = None
     agreement: m.Agreement | None = None
+    panel: PanelSection | None = None
+    """The annotators: their agreement, reliability and biases, and the model against the votes."""
     distributions: Distributions | None = None
+    objectives: Objectives | None = None
+    process: ProcessResult | None = None
+    """Step-labelled solutions: ProcessBench's earliest-error accuracies and F1 per subset."""
     per_item: list[ItemScore] = field(default_factory=list, repr=False)
     """Each item's raw scores and credit: written to scores.jsonl, kept out of metrics.json."""
 
 
-def _score_all(scorer: NamedScorer, suite: Suite) -> tuple[Floats, Floats, list[Floats], float]:
+def _panel(items: list[PairItem], p: Floats) -> PanelSection | None:
+    """The annotator panel, where the suite's votes name their annotators."""
+    if not all(item.annotator_votes for item in items):
+        return None
+    pairs = [Pair(i.prompt, i.chosen, i.rejected, votes=i.annotator_votes) for i in items]
+    return panel_section(pairs, p)
+
+
+def _score_all(
+    scorer: NamedScorer, suite: Suite
+) -> tuple[Floats, Floats, list[Floats], float, OverflowCounts]:
     prompts: list[Text] = []
     responses: list[Text] = []
     for pair in suite.pairs:
@@ -122,7 +155,9 @@ def _score_all(scorer: NamedScorer, suite: Suite) -> tuple[Floats, Floats, list[
     for item in suite.best_of_k:
         groups.append(values[at : at + len(item.responses)])
         at += len(item.responses)
-    return values[0:n:2], values[1:n:2], groups, seconds
+    counts = getattr(scorer.score, "counts", None)
+    counts = counts if isinstance(counts, OverflowCounts) else OverflowCounts()
+    return values[0:n:2], values[1:n:2], groups, seconds, counts
 
 
 class _Bootstrap:
@@ -206,10 +241,30 @@ def _distributions(chosen: Floats, rejected: Floats) -> Distributions:
     )
 
 
+def _objectives(scorer: NamedScorer, suite: Suite, chosen: Floats, rejected: Floats) -> Objectives:
+    """From the named outputs the scorer kept of its last call (pairs first, chosen then
+    rejected): the call that scored this suite."""
+    n = 2 * len(suite.pairs)
+    named: dict[str, list[float]] = getattr(scorer.score, "objectives", None) or {}
+    values = {k: np.asarray(v[:n], dtype=np.float64) for k, v in named.items()}
+    columns = {
+        **{k: np.concatenate([v[0::2], v[1::2]]) for k, v in values.items()},
+        "score": np.concatenate([chosen, rejected]),
+        "length": np.concatenate(suite.pair_lengths),
+    }
+    accuracy = m.objective_accuracy(
+        {k: v[0::2] for k, v in values.items()}, {k: v[1::2] for k, v in values.items()}
+    )
+    return Objectives(accuracy, m.correlation_matrix(columns))
+
+
 def evaluate_suite(
     scorer: NamedScorer, suite: Suite, resamples: int = 1000, seed: int = 0
 ) -> SuiteResult:
-    chosen, rejected, groups, seconds = _score_all(scorer, suite)
+    process, process_credit, step_scores = score_processes(
+        scorer.score, suite.processes, suite.threshold_subset
+    )
+    chosen, rejected, groups, seconds, counts = _score_all(scorer, suite)
     correct = m.pairwise_correct(chosen, rejected)
     credit = np.concatenate(
         [
@@ -218,9 +273,11 @@ def evaluate_suite(
                 m.best_of_k_credit(g, b.correct)
                 for g, b in zip(groups, suite.best_of_k, strict=True)
             ],
+            process_credit,
         ]
     )
     subsets = [p.subset for p in suite.pairs] + [b.subset for b in suite.best_of_k]
+    subsets += [p.subset for p in suite.processes]
     boot = _Bootstrap(credit, subsets, resamples, seed)
     sections = suite.section_map()
     plain = m.Weighting()
@@ -246,7 +303,11 @@ def evaluate_suite(
         items=int(credit.size),
         pairs=len(suite.pairs),
         best_of_k=len(suite.best_of_k),
-        unscored=int(np.sum(~np.isfinite(np.concatenate([chosen, rejected, *groups])))),
+        unscored=int(
+            np.sum(~np.isfinite(np.concatenate([chosen, rejected, *groups, *step_scores])))
+        ),
+        too_long=counts.too_long,
+        truncated=counts.truncated,
         seconds=seconds,
         responses_per_s=(2 * len(suite.pairs) + sum(len(g) for g in groups)) / max(seconds, 1e-9),
         accuracy=boot.interval(accuracy),
@@ -257,9 +318,10 @@ def evaluate_suite(
         },
         score=boot.interval(score(plain)),
         leaderboard_score=boot.interval(score(suite.leaderboard)) if suite.leaderboard else None,
+        process=process,
     )
     rows = [[c, r] for c, r in zip(chosen.tolist(), rejected.tolist(), strict=True)]
-    rows += [g.tolist() for g in groups]
+    rows += [g.tolist() for g in groups] + step_scores
     result.per_item = [
         ItemScore(s, [v if math.isfinite(v) else None for v in row], float(c))
         for s, row, c in zip(subsets, rows, credit.tolist(), strict=True)
@@ -269,10 +331,14 @@ def evaluate_suite(
         result.calibration = _calibration(chosen, rejected, outcome)
         result.length = _length_bias(suite, chosen, rejected, correct, boot)
         result.distributions = _distributions(chosen, rejected)
+        if getattr(scorer.score, "objectives", None):
+            result.objectives = _objectives(scorer, suite, chosen, rejected)
         votes = np.array([p.votes for p in suite.pairs], dtype=np.float64)
         if votes.sum():
             voted = votes.sum(axis=1) > 0
             p = m.preference_probability(chosen[voted], rejected[voted])
             p = np.where(np.isfinite(p), p, 0.5)
             result.agreement = m.agreement(p, *votes[voted].T)
+            if not scorer.baseline:
+                result.panel = _panel([pr for pr, v in zip(suite.pairs, voted, strict=True) if v], p)
     return result

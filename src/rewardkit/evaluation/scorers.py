@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from rewardkit.models.backbones import is_hub_model
 from rewardkit.models.remote import RemoteScorer
 from rewardkit.records import Text, render_text
-from rewardkit.scoring import Scorer
+from rewardkit.scoring import Overflow, Scorer
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,11 @@ def _python_callable(spec: str) -> Scorer:
 
 
 def resolve_scorer(
-    spec: str, batch_tokens: int = 16384, max_length: int = 512, progress: bool = True
+    spec: str,
+    batch_tokens: int = 16384,
+    max_length: int = 512,
+    progress: bool = True,
+    overflow: Overflow = "flag",
 ) -> NamedScorer:
     if spec.startswith("baseline:"):
         kind = spec.removeprefix("baseline:")
@@ -83,16 +88,16 @@ def resolve_scorer(
         openrlhf = spec.rstrip("/").endswith("/get_reward")
         return NamedScorer(spec, RemoteScorer(spec, "openrlhf" if openrlhf else "rewardkit"))
     path = Path(spec)
-    if path.is_dir():
+    if path.is_dir() or is_hub_model(spec):
         from rewardkit.models.reward_model import RewardModel
 
         model = RewardModel.from_directory(path, max_length)
         return NamedScorer(
-            path.name or spec, model.as_scorer(batch_tokens, normalized=False, progress=progress)
+            path.name or spec, model.as_scorer(batch_tokens, False, progress, overflow)
         )
     if ":" in spec:
         return NamedScorer(spec, _python_callable(spec))
     raise ValueError(
-        f"cannot read {spec!r} as a scorer: give a model directory, an http(s) URL, "
+        f"cannot read {spec!r} as a scorer: give a model directory or Hub id, an http(s) URL, "
         "module:function, or baseline:longer|shorter|random"
     )

@@ -2,8 +2,9 @@
 
 A suite is a YAML file (``files``, ``sections``, optional ``leaderboard`` weighting) or just a
 data file, whose subsets then stand as their own sections. Pairs (RewardBench v1's
-prompt/chosen/rejected/subset rows, or any pair format) and best-of-K prompts (RewardBench 2's
-lists, or responses/correct) may sit in one suite. A row's subset is its ``subset`` field, else
+prompt/chosen/rejected/subset rows, or any pair format), best-of-K prompts (RewardBench 2's
+lists, or responses/correct) and step-labelled solutions (ProcessBench rows, or any step format:
+see ``process``) may sit in one suite. A row's subset is its ``subset`` field, else
 its ``source``, else its file's name as the suite lists it (``hh/eval`` for ``hh/eval.jsonl``); a suite file
 may name another subset field (``subset_field``).
 """
@@ -20,9 +21,11 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from rewardkit.data.formats.steps import first_error
+from rewardkit.data.hub import is_hub_dataset
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.evaluation.metrics import Weighting
-from rewardkit.records import Pair, Ranking, Text, render_text
+from rewardkit.records import Pair, Ranking, StepTrace, Text, Vote, render_text
 
 REWARDBENCH_SECTIONS: dict[str, list[str]] = {
     "Chat": [
@@ -71,6 +74,8 @@ class PairItem:
     """P(chosen preferred) according to the labels: ``Pair.p_chosen``."""
     votes: tuple[int, int, int]
     """Votes for chosen, for rejected, and ties."""
+    annotator_votes: tuple[Vote, ...] = ()
+    """The votes themselves, with their annotators (the report's annotator panel)."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,26 @@ class BestOfKItem:
     subset: str
 
 
+@dataclass(frozen=True)
+class ProcessItem:
+    """A solution cut into steps, judged by where its earliest wrong step is (ProcessBench)."""
+
+    prompt: Text
+    steps: tuple[str, ...]
+    first_error: int
+    """The index of the earliest wrong step, -1 when every step is right."""
+    subset: str
+
+
 @dataclass
 class Suite:
     name: str
     pairs: list[PairItem] = field(default_factory=list)
     best_of_k: list[BestOfKItem] = field(default_factory=list)
+    processes: list[ProcessItem] = field(default_factory=list)
+    threshold_subset: str | None = None
+    """Where a step scorer's earliest-error threshold is chosen (None: the first process
+    subset), then reused on the others."""
     sections: dict[str, list[str]] = field(default_factory=dict)
     leaderboard: Weighting | None = None
     """The suite's own weighting (RewardBench's prior-sets rule), reported beside the plain one."""
@@ -93,7 +113,7 @@ class Suite:
     @property
     def subsets(self) -> list[str]:
         seen = [p.subset for p in self.pairs] + [b.subset for b in self.best_of_k]
-        return list(dict.fromkeys(seen))
+        return list(dict.fromkeys(seen + [p.subset for p in self.processes]))
 
     @cached_property
     def pair_lengths(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -110,7 +130,7 @@ class Suite:
         return {**self.sections, **extra}
 
 
-def _subset(record: Pair | Ranking, subset_field: str, fallback: str) -> str:
+def _subset(record: Pair | Ranking | StepTrace, subset_field: str, fallback: str) -> str:
     subset = record.metadata.get(subset_field)
     return str(subset) if subset not in (None, "") else (record.source or fallback)
 
@@ -123,10 +143,11 @@ def _without_suffixes(name: str) -> str:
 
 def read_items(
     path: Path, options: ReadOptions, subset_field: str = "subset", fallback: str | None = None
-) -> tuple[list[PairItem], list[BestOfKItem]]:
+) -> tuple[list[PairItem], list[BestOfKItem], list[ProcessItem]]:
     """The items of one file; rows without a subset take ``fallback`` (default: the file's name)."""
     pairs: list[PairItem] = []
     best: list[BestOfKItem] = []
+    processes: list[ProcessItem] = []
     fallback = fallback or _without_suffixes(path.name)
     for record in RecordStream([path], replace(options, to=None)):
         if isinstance(record, Pair):
@@ -138,6 +159,7 @@ def read_items(
                     _subset(record, subset_field, fallback),
                     record.p_chosen,
                     record.vote_counts,
+                    record.votes,
                 )
             )
         elif isinstance(record, Ranking):
@@ -151,11 +173,21 @@ def read_items(
                     _subset(record, subset_field, fallback),
                 )
             )
+        elif isinstance(record, StepTrace):
+            processes.append(
+                ProcessItem(
+                    record.prompt,
+                    record.steps,
+                    first_error(record.labels, "positive"),  # PRM800K's neutral counts right
+                    _subset(record, subset_field, fallback),
+                )
+            )
         else:
             raise ValueError(
-                f"{path}: a {type(record).__name__} cannot be evaluated; give pairs or rankings"
+                f"{path}: a {type(record).__name__} cannot be evaluated; "
+                "give pairs, rankings or step traces"
             )
-    return pairs, best
+    return pairs, best, processes
 
 
 def _sections(value: Any, where: Path) -> tuple[dict[str, list[str]], Weighting | None]:
@@ -201,32 +233,43 @@ def load_suite(
     """A suite YAML file, or a data file that is a suite of its own."""
     options = options or ReadOptions()
     path = Path(spec)
-    if not path.exists():
-        raise FileNotFoundError(f"suite {spec!r}: no such file")
+    if not path.exists() and not is_hub_dataset(spec):
+        raise FileNotFoundError(f"suite {spec!r}: no such file (nor a Hub dataset OWNER/NAME)")
     sections: dict[str, list[str]] = {}
     leaderboard: Weighting | None = None
+    threshold: str | None = None
     if path.suffix not in (".yaml", ".yml"):
         files, name = [(path, _without_suffixes(path.name))], _without_suffixes(path.name)
     else:
         doc = yaml.safe_load(path.read_text()) or {}
         if not isinstance(doc, Mapping) or not isinstance(doc.get("files"), list):
             raise ValueError(f"{path}: a suite file needs a 'files' list (and optional 'sections')")
-        unknown = set(doc) - {"name", "files", "sections", "leaderboard", "subset_field"}
+        unknown = set(doc) - {
+            "name",
+            "files",
+            "sections",
+            "leaderboard",
+            "subset_field",
+            "threshold_subset",
+        }
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
         files = [(path.parent / str(f), _without_suffixes(str(f))) for f in doc["files"]]
         name = str(doc.get("name") or path.stem)
         subset_field = str(doc.get("subset_field") or subset_field)
         sections, leaderboard = _sections(doc.get("sections"), path)
+        threshold = str(doc["threshold_subset"]) if doc.get("threshold_subset") else None
         leaderboard = _weighting(doc.get("leaderboard"), path) or leaderboard
-    suite = Suite(name, sections=sections, leaderboard=leaderboard)
+    suite = Suite(name, sections=sections, leaderboard=leaderboard, threshold_subset=threshold)
     for file, fallback in files:
-        pairs, best = read_items(file, options, subset_field, fallback)
+        pairs, best, processes = read_items(file, options, subset_field, fallback)
         suite.pairs += pairs
         suite.best_of_k += best
+        suite.processes += processes
     if limit is not None:
         suite.pairs, suite.best_of_k = suite.pairs[:limit], suite.best_of_k[:limit]
-    if not suite.pairs and not suite.best_of_k:
+        suite.processes = suite.processes[:limit]
+    if not suite.pairs and not suite.best_of_k and not suite.processes:
         raise ValueError(f"suite {spec!r} has nothing to evaluate")
     return suite
 

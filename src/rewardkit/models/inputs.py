@@ -12,21 +12,35 @@ Per-step heads read one output at the end of each step: a response is its steps,
 the step marker (``"\n"`` by default), tokenized step by step so that each step's last token is
 known exactly (``Encoded.marks``).
 
-Nothing is ever truncated here: callers compare the length with their limit and report.
+``encode`` never truncates. ``fit_prompt`` is the one place where an over-long input is
+shortened, and only when the caller's overflow policy says so (``truncate_prompt``): the prompt
+loses its oldest turns (chat) or its oldest tokens (plain text), the response and the template's
+special tokens stay whole, and the number of prompt tokens left out is returned for reporting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from rewardkit.records import Text, render_text, text_to_json
+from rewardkit.scoring import Overflow
 
 InputStyle = Literal["pair", "concat"]
 
 
 class UnscorableText(ValueError):
     """A text a head cannot read: e.g. a response with no step for a per-step head."""
+
+
+class TooLong(ValueError):
+    """An input over the length limit that the overflow policy does not (or cannot) shorten."""
+
+    def __init__(self, tokens: int, limit: int, reason: str = "") -> None:
+        super().__init__(f"{tokens} tokens, over the limit of {limit}{reason}")
+        self.tokens = tokens
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -44,23 +58,32 @@ class Encoded:
 
 
 def encode(tokenizer: Any, style: InputStyle, prompt: Text, response: Text) -> Encoded:
-    if style == "pair":
-        ids = tokenizer(
-            render_text(prompt), render_text(response), truncation=False, verbose=False
-        )["input_ids"]
-        return Encoded([], list(ids))
-    if not isinstance(prompt, str) and not isinstance(response, str) and tokenizer.chat_template:
+    chat = not isinstance(prompt, str) and not isinstance(response, str)
+    if style == "concat" and chat and tokenizer.chat_template:
         return _chat(tokenizer, prompt, response)
-    head = list(tokenizer(render_text(prompt), truncation=False, verbose=False)["input_ids"])
-    tail = list(
-        tokenizer(render_text(response), add_special_tokens=False, truncation=False, verbose=False)[
-            "input_ids"
-        ]
-    )
+    return encode_plain(tokenizer, style, [render_text(prompt)], [render_text(response)])[0]
+
+
+def encode_plain(
+    tokenizer: Any, style: InputStyle, prompts: Sequence[str], responses: Sequence[str]
+) -> list[Encoded]:
+    """``encode`` of many plain-text items in one tokenizer call per side, which a fast
+    tokenizer runs in parallel."""
+    if style == "pair":
+        pairs = tokenizer(list(prompts), list(responses), truncation=False, verbose=False)
+        return [Encoded([], list(ids)) for ids in pairs["input_ids"]]
+    heads = tokenizer(list(prompts), truncation=False, verbose=False)["input_ids"]
+    tails = tokenizer(
+        list(responses), add_special_tokens=False, truncation=False, verbose=False
+    )["input_ids"]
     eos = tokenizer.eos_token_id
-    if eos is not None and (not tail or tail[-1] != eos):
-        tail.append(eos)
-    return Encoded(head, tail)
+    out = []
+    for head, tail in zip(heads, tails, strict=True):
+        tail = list(tail)
+        if eos is not None and (not tail or tail[-1] != eos):
+            tail.append(eos)
+        out.append(Encoded(list(head), tail))
+    return out
 
 
 def _chat(tokenizer: Any, prompt: Text, response: Text) -> Encoded:
@@ -102,3 +125,102 @@ def encode_steps(
             rest.append(tokenizer.sep_token_id)
         return Encoded([], head + rest, tuple(m + len(head) for m in marks))
     return Encoded(head, rest, tuple(marks))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Responses encoded with their (possibly shortened) prompt."""
+
+    encoded: list[Encoded]
+    dropped: int = 0
+    """Prompt tokens left out of the longest input to fit the limit (0: nothing cut)."""
+
+
+def fit_prompt(
+    tokenizer: Any,
+    style: InputStyle,
+    encode_parts: Callable[[Text, Text], Encoded],
+    prompt: Text,
+    responses: Sequence[Text],
+    limit: int,
+    overflow: Overflow,
+) -> Fitted:
+    """Each response encoded with the prompt within ``limit`` tokens, by the overflow policy.
+
+    With ``truncate_prompt`` every response sees the same shortened prompt, so a pair's shared
+    prefix stays shared: a chat prompt loses whole turns from the oldest (system messages and
+    the last turn stay); a plain prompt loses its oldest tokens (the sentence-pair encoding cuts
+    the first text from the left; a decoder keeps the tokenizer's leading special tokens).
+    Raises ``TooLong`` when the policy is ``flag`` or the responses alone do not fit."""
+    encoded = [encode_parts(prompt, r) for r in responses]
+    total = max(len(e.ids) for e in encoded)
+    if total <= limit:
+        return Fitted(encoded)
+    if overflow == "flag":
+        raise TooLong(total, limit)
+    if any(e.marks is not None for e in encoded) and style == "pair":
+        raise TooLong(total, limit, ": a per-step encoder input is never cut")  # marks would move
+    shorter: Text | None = prompt
+    while not isinstance(shorter, str):
+        shorter = _without_oldest_turn(shorter or ())
+        if shorter is None:
+            raise TooLong(total, limit, ": the last turn and the response alone are too long")
+        encoded = [encode_parts(shorter, r) for r in responses]
+        longest = max(len(e.ids) for e in encoded)
+        if longest <= limit:
+            return Fitted(encoded, total - longest)
+    if style == "pair":
+        pairs = [_cut_pair(tokenizer, shorter, r, limit) for r in responses]
+        cut = None if None in pairs else [e for e in pairs if e is not None]
+    else:
+        cut = _cut_prefix(tokenizer, encoded, limit)
+    if cut is None:
+        raise TooLong(total, limit, ": the response alone is too long")
+    return Fitted(cut, total - max(len(e.ids) for e in cut))
+
+
+def _without_oldest_turn(messages: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The chat prompt without its oldest exchange (its first non-system message and the replies
+    up to the next user message, so the rest still opens with the user); None when the last
+    non-system message would have to go."""
+    turns = [i for i, m in enumerate(messages) if m.role != "system"]
+    dropped = {turns[0]} if turns else set()
+    for i in turns[1:]:
+        if messages[i].role == "user":
+            break
+        dropped.add(i)
+    if len(dropped) >= len(turns):
+        return None
+    return tuple(m for i, m in enumerate(messages) if i not in dropped)
+
+
+def _cut_pair(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encoded | None:
+    """The sentence pair with the prompt (the first text) cut from the left by the tokenizer."""
+    side = tokenizer.truncation_side
+    tokenizer.truncation_side = "left"
+    try:
+        ids = tokenizer(
+            prompt, render_text(response), truncation="only_first", max_length=limit, verbose=False
+        )["input_ids"]
+    except Exception:  # the tokenizer refuses when the response alone is too long
+        ids = None
+    finally:
+        tokenizer.truncation_side = side
+    if ids is None or len(ids) > limit:
+        return None
+    return Encoded([], list(ids))
+
+
+def _cut_prefix(tokenizer: Any, encoded: list[Encoded], limit: int) -> list[Encoded] | None:
+    """Decoders: the shared prompt prefix keeps its leading special tokens (e.g. BOS) and loses
+    its oldest text tokens."""
+    prefix = encoded[0].prefix
+    if not prefix or any(e.prefix != prefix for e in encoded):
+        return None
+    special = set(tokenizer.all_special_ids)
+    lead = next((i for i, token in enumerate(prefix) if token not in special), len(prefix))
+    keep = limit - max(len(e.rest) for e in encoded) - lead
+    if keep < 1:
+        return None
+    head = prefix[:lead] + prefix[lead:][-keep:]
+    return [Encoded(head, e.rest, e.marks) for e in encoded]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from torch import nn
 from rewardkit import __version__
 from rewardkit.losses import Outputs
 from rewardkit.models.backbones import resolve_backbone
+from rewardkit.models.gate import GATE_FILE, Gate, load_gate, prompt_weights, save_gate
 from rewardkit.models.heads import (
     HeadKind,
     StepAggregate,
@@ -36,16 +38,21 @@ from rewardkit.models.heads import (
 )
 from rewardkit.models.inputs import (
     Encoded,
+    Fitted,
     InputStyle,
+    TooLong,
     UnscorableText,
     encode,
+    encode_plain,
     encode_steps,
+    fit_prompt,
     split_steps,
 )
 from rewardkit.models.packing import PackStats, Unit, pack, segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
+from rewardkit.models.precision import autocast
 from rewardkit.records import Text
-from rewardkit.scoring import Scorer
+from rewardkit.scoring import Overflow, OverflowCounts, Precision
 
 INFO_FILE = "rewardkit.json"
 
@@ -64,6 +71,9 @@ class ModelInfo:
     """One name per output: objectives, ensemble members, or ["reward"] / ["step"]."""
     weights: list[float] | None = None
     """How an ``objectives`` head mixes its outputs into the score; None: their mean."""
+    gate: str | None = None
+    """A prompt-conditioned gate's file beside the weights (``models.gate``), which mixes an
+    ``objectives`` head's outputs per prompt in place of ``weights``; None: no gate."""
     step_marker: str = "\n"
     """Per-step heads: the text that ends each step of a response."""
     step_aggregate: StepAggregate = "min"
@@ -93,6 +103,8 @@ class ScoreResult:
     unscorable: dict[int, str] = field(default_factory=dict)
     """Items the head cannot read (e.g. a response with no step for a per-step head): no
     score, and why."""
+    truncated: list[int] = field(default_factory=list)
+    """Per item, the prompt tokens left out to fit the length limit (overflow=truncate_prompt)."""
 
     def head_fields(self, index: int) -> dict[str, Any]:
         """The head kind's own fields of one item (objectives, steps, spread), where it has them:
@@ -109,6 +121,7 @@ class ScoreResult:
             "normalized": self.normalized[index],
             "tokens": self.lengths[index],
             "too_long": self.too_long[index],
+            "truncated_tokens": self.truncated[index] if self.truncated else 0,
             **error,
             **self.head_fields(index),
         }
@@ -120,6 +133,7 @@ class RewardModel(nn.Module):
         self.network = network
         self.tokenizer = tokenizer
         self.info = info
+        self.gate: Gate | None = None
 
     # ---- construction -----------------------------------------------------------------------
 
@@ -200,7 +214,7 @@ class RewardModel(nn.Module):
     def load(cls, path: str | Path, trust_remote_code: bool = False) -> RewardModel:
         import transformers
 
-        path = Path(path)
+        path = Path(resolve_backbone(str(path)))  # a Hub id: its files in the local cache
         info_path = path / INFO_FILE
         if not info_path.exists():
             raise FileNotFoundError(f"{path} is not a rewardkit model: no {INFO_FILE}")
@@ -212,14 +226,17 @@ class RewardModel(nn.Module):
             path, trust_remote_code=trust_remote_code
         )
         network.eval()
-        return cls(network, tokenizer, info)
+        model = cls(network, tokenizer, info)
+        if info.gate is not None:
+            model.gate = load_gate(path / info.gate)
+        return model
 
     @classmethod
     def from_directory(cls, path: str | Path, max_length: int = 512) -> RewardModel:
         """A directory written by rewardkit (``rewardkit.json`` says how to read it), or a plain
         transformers ``*ForSequenceClassification`` directory with one label, read with
         ``max_length`` and the default pooling."""
-        path = Path(path)
+        path = Path(resolve_backbone(str(path)))  # or a Hub id
         if (path / INFO_FILE).exists():
             return cls.load(path)
         if (path / "config.json").exists():
@@ -236,6 +253,9 @@ class RewardModel(nn.Module):
             network = network.merge_and_unload()
         network.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
+        if self.gate is not None:  # beside the weights, so plain transformers loads them still
+            save_gate(self.gate, path / GATE_FILE)
+        self.info.gate = None if self.gate is None else GATE_FILE
         (path / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=1))
         if card is not None:
             (path / "README.md").write_text(card)
@@ -264,6 +284,25 @@ class RewardModel(nn.Module):
 
     def body(self) -> nn.Module:
         return self._transformers_model().base_model  # type: ignore[no-any-return]
+
+    @contextmanager
+    def head_inputs(self, instead: bool = False) -> Iterator[list[torch.Tensor]]:
+        """Collects the pooled vectors the head reads in each forward pass within it, (R, H)
+        each: the representation out-of-distribution scores measure (``models.ood``). With
+        ``instead`` the network returns them in place of the head's outputs, so ``unit_outputs``
+        gives each item's features in input order."""
+        seen: list[torch.Tensor] = []
+
+        def hook(_: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> torch.Tensor:
+            vectors = args[0] if args[0].dim() == 2 else args[0][:, 0]  # heads that pool inside
+            seen.append(vectors)
+            return vectors if instead else out
+
+        handle = self.head().register_forward_hook(hook)
+        try:
+            yield seen
+        finally:
+            handle.remove()
 
     def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
         """The score of each read, shape (R,): the head's outputs combined by its kind."""
@@ -353,6 +392,42 @@ class RewardModel(nn.Module):
         marker = self.info.step_marker
         return encode_steps(self.tokenizer, self.info.input_style, prompt, steps, marker)
 
+    def encode_within(
+        self,
+        prompt: Text,
+        responses: Sequence[Text],
+        overflow: Overflow = "flag",
+        limit: int | None = None,
+    ) -> Fitted:
+        """The responses with the prompt within ``limit`` tokens (``max_length`` by default), by
+        the overflow policy (the same shortened prompt for each, so a pair's prefix stays
+        shared); raises ``TooLong``."""
+        return fit_prompt(
+            self.tokenizer,
+            self.info.input_style,
+            self.encode_parts,
+            prompt,
+            responses,
+            limit or self.info.max_length,
+            overflow,
+        )
+
+    def encode_many(
+        self, prompts: Sequence[Text], responses: Sequence[Text]
+    ) -> list[Encoded | UnscorableText]:
+        """``encode_parts`` of many items (what the head cannot read: its error), plain-text
+        items in one batched tokenizer call."""
+        texts = [*prompts, *responses]
+        if not self.kind.per_position and all(isinstance(t, str) for t in texts):
+            return list(encode_plain(self.tokenizer, self.info.input_style, prompts, responses))  # type: ignore[arg-type]
+        out: list[Encoded | UnscorableText] = []
+        for prompt, response in zip(prompts, responses, strict=True):
+            try:
+                out.append(self.encode_parts(prompt, response))
+            except UnscorableText as exc:
+                out.append(exc)
+        return out
+
     def encode(self, prompt: Text, response: Text) -> list[int]:
         return self.encode_parts(prompt, response).ids
 
@@ -417,29 +492,47 @@ class RewardModel(nn.Module):
         responses: Sequence[Text],
         batch_tokens: int = 16384,
         progress: bool = False,
+        overflow: Overflow = "flag",
+        precision: Precision = "auto",
     ) -> ScoreResult:
         """Scores in input order, with per-objective, per-step and spread fields as the head
-        kind has them. Inputs over ``max_length`` get no score and are flagged in
-        ``too_long``: never cut silently."""
+        kind has them. An input over ``max_length`` is flagged in ``too_long`` with no score
+        (``overflow="flag"``) or scored with its prompt shortened (``"truncate_prompt"``: the
+        tokens left out in ``truncated``); never cut silently. ``precision="auto"`` runs bf16
+        where it is fast (``models.precision``)."""
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
         unscorable: dict[int, str] = {}
-        encoded: list[Encoded] = []
-        for i, (prompt, response) in enumerate(zip(prompts, responses, strict=True)):
-            try:
-                encoded.append(self.encode_parts(prompt, response))
-            except UnscorableText as exc:
-                unscorable[i] = str(exc)
-                encoded.append(Encoded([], []))
-        too_long = [len(e.ids) > self.info.max_length for e in encoded]
+        encoded = self.encode_many(prompts, responses)
+        too_long, truncated, lengths = [], [], []
+        for i, item in enumerate(encoded):
+            dropped = length = 0
+            if isinstance(item, UnscorableText):
+                unscorable[i] = str(item)
+                encoded[i] = Encoded([], [])
+            elif len(item.ids) <= self.info.max_length:
+                length = len(item.ids)
+            else:
+                try:
+                    fitted = self.encode_within(prompts[i], [responses[i]], overflow)
+                    encoded[i], dropped = fitted.encoded[0], fitted.dropped
+                except TooLong:
+                    pass
+                length = len(item.ids)
+            too_long.append(length > self.info.max_length and not dropped)
+            truncated.append(dropped)
+            lengths.append(length)
         kept = [i for i in range(len(encoded)) if not too_long[i] and i not in unscorable]
-        values = self.unit_outputs([self.unit(encoded[i]) for i in kept], batch_tokens, progress)
-        lengths = [len(e.ids) for e in encoded]
-        result = ScoreResult([None] * len(encoded), [], too_long, lengths, unscorable=unscorable)
+        units = [self.unit(encoded[i]) for i in kept]  # type: ignore[arg-type]
+        values = self.unit_outputs(units, batch_tokens, progress, precision)
+        result = ScoreResult(
+            [None] * len(encoded), [], too_long, lengths, unscorable=unscorable, truncated=truncated
+        )
         for name in self.head_field_names:
             setattr(result, name, [None] * len(encoded))
-        for i, out in zip(kept, values, strict=True):
-            value, fields = self.summarize(out)
+        mixes = self.gate_weights([prompts[i] for i in kept])
+        for i, out, mix in zip(kept, values, mixes, strict=True):
+            value, fields = self.summarize(out, mix)
             result.raw[i] = value if math.isfinite(value) else None
             for name, field_value in fields.items():
                 getattr(result, name)[i] = field_value
@@ -454,11 +547,20 @@ class RewardModel(nn.Module):
         names = ("objectives",) if len(self.info.objectives) > 1 else ()
         return names + (("spread",) if self.kind.spread else ())
 
-    def summarize(self, out: torch.Tensor) -> tuple[float, dict[str, Any]]:
+    def gate_weights(self, prompts: Sequence[Text]) -> list[list[float] | None]:
+        """Each prompt's combination weights from the gate; None each without a gate."""
+        if self.gate is None:
+            return [None] * len(prompts)
+        return prompt_weights(self, self.gate, prompts).tolist() if prompts else []
+
+    def summarize(
+        self, out: torch.Tensor, weights: Sequence[float] | None = None
+    ) -> tuple[float, dict[str, Any]]:
         """One item's score from its (reads, K) outputs, and its ``head_field_names``: what
-        scoring and the server return."""
+        scoring and the server return. ``weights`` (the gate's for this item's prompt) replace
+        the model's fixed ones."""
         out = out.double()
-        combined = self.kind.combine(out, self.info.weights)
+        combined = self.kind.combine(out, self.info.weights if weights is None else weights)
         if self.kind.per_position:
             steps = combined.tolist()
             return aggregate_steps(steps, self.info.step_aggregate), {"steps": steps}
@@ -474,7 +576,11 @@ class RewardModel(nn.Module):
 
     @torch.no_grad()
     def unit_outputs(
-        self, units: Sequence[Unit], batch_tokens: int = 16384, progress: bool = False
+        self,
+        units: Sequence[Unit],
+        batch_tokens: int = 16384,
+        progress: bool = False,
+        precision: Precision = "fp32",
     ) -> list[torch.Tensor]:
         """Each unit's head outputs, (reads, K), in input order, in eval mode; batches hold up
         to ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
@@ -490,7 +596,8 @@ class RewardModel(nn.Module):
         bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
         for batch in token_budget_batches(order, widths, batch_tokens // rows_per_unit):
             inputs, _ = self.batch([units[i] for i in batch], packed=False)
-            values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
+            with autocast(device, precision):
+                values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
             for i, chunk in zip(
                 batch, values.split([_reads(units[i]) for i in batch]), strict=True
             ):
@@ -501,16 +608,43 @@ class RewardModel(nn.Module):
         return out
 
     def as_scorer(
-        self, batch_tokens: int = 16384, normalized: bool = True, progress: bool = False
-    ) -> Scorer:
-        """A plain ``Scorer``: normalised (or raw) scores, NaN for inputs over the length limit."""
+        self,
+        batch_tokens: int = 16384,
+        normalized: bool = True,
+        progress: bool = False,
+        overflow: Overflow = "flag",
+    ) -> ModelScorer:
+        """A plain ``Scorer``: normalised (or raw) scores, NaN for inputs over the length limit
+        that the overflow policy leaves unscored (counted in its ``counts``)."""
+        return ModelScorer(self, batch_tokens, normalized, progress, overflow)
 
-        def scorer(prompts: Sequence[Text], responses: Sequence[Text]) -> list[float]:
-            result = self.score(prompts, responses, batch_tokens, progress=progress)
-            values = result.normalized if normalized else result.raw
-            return [math.nan if s is None else s for s in values]
 
-        return scorer
+@dataclass
+class ModelScorer:
+    """A reward model as a ``Scorer``, counting what its overflow policy did in the last call."""
+
+    model: RewardModel
+    batch_tokens: int = 16384
+    normalized: bool = True
+    progress: bool = False
+    overflow: Overflow = "flag"
+    counts: OverflowCounts = field(default_factory=OverflowCounts)
+    objectives: dict[str, list[float]] = field(default_factory=dict)
+    """Heads with named outputs: each output's raw value per input of the last call (NaN where
+    unscored), which evaluation reports per objective."""
+
+    def __call__(self, prompts: Sequence[Text], responses: Sequence[Text]) -> list[float]:
+        result = self.model.score(
+            prompts, responses, self.batch_tokens, self.progress, self.overflow
+        )
+        self.counts = OverflowCounts(sum(result.too_long), sum(n > 0 for n in result.truncated))
+        items = result.objectives or []
+        self.objectives = {
+            name: [math.nan if item is None else item[name] for item in items]
+            for name in (self.model.info.objectives if items else [])
+        }
+        values = result.normalized if self.normalized else result.raw
+        return [math.nan if s is None else s for s in values]
 
 
 def _reads(unit: Unit) -> int:

@@ -161,6 +161,7 @@ async def info(served: ServedBy) -> Info:
         backbone=model.backbone,
         head=model.head,
         objectives=list(model.objectives),
+        gate=served.backend.model.gate is not None,
         pooling=model.pooling,
         shared_prompt=served.backend.shares_prompt,
         normalization={"mean": model.mean, "std": model.std},

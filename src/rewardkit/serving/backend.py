@@ -10,15 +10,20 @@ CPU: for short independent items, small length-sorted padded batches beat packed
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
-from rewardkit.models.inputs import Encoded
+from rewardkit.models.gate import embed_prompts, prompt_ids
+from rewardkit.models.inputs import Encoded, TooLong, UnscorableText
+from rewardkit.models.ood import MahalanobisOod
 from rewardkit.models.packing import Unit
+from rewardkit.models.precision import autocast
 from rewardkit.models.reward_model import RewardModel
-from rewardkit.records import Text, render_text
+from rewardkit.records import Text
+from rewardkit.scoring import Overflow, Precision
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,11 @@ class Prepared:
     """Prompt tokens that responses may share (decoders); empty otherwise."""
     rest: tuple[int, ...]
     dropped: int = 0
-    """Prompt tokens cut from the left to fit the limit (0: nothing was cut)."""
+    """Prompt tokens left out to fit the limit (0: nothing was cut)."""
     marks: tuple[int, ...] | None = None
     """Per-step heads: where each step ends in ``rest``."""
+    gate_ids: tuple[int, ...] | None = None
+    """Models with a gate: the prompt alone, which the gate reads (``models.gate``)."""
 
     @property
     def length(self) -> int:
@@ -45,13 +52,6 @@ class Reading:
 
 
 FAILED = Reading(float("nan"))
-
-
-class ItemTooLong(ValueError):
-    def __init__(self, tokens: int, limit: int, reason: str = "") -> None:
-        super().__init__(f"{tokens} tokens, over the limit of {limit}{reason}")
-        self.tokens = tokens
-        self.limit = limit
 
 
 class CostMeter:
@@ -88,10 +88,15 @@ class ModelBackend:
         self,
         model: RewardModel,
         max_tokens: int | None = None,
-        overflow: Literal["reject", "truncate_left"] = "reject",
+        overflow: Overflow = "flag",
         shared_prompt: bool = True,
+        precision: Precision = "auto",
+        ood: MahalanobisOod | None = None,
     ) -> None:
         self.model = model.eval()
+        self.precision = precision
+        self.ood = ood
+        """Where the model has one (``models.ood``), each item's ``ood`` score is returned."""
         self.limit = min(max_tokens or model.info.max_length, model.info.max_length)
         self.overflow = overflow
         self.shares_prompt = (
@@ -105,40 +110,31 @@ class ModelBackend:
     # ---- preparing items (tokenisation; runs off the event loop) ----------------------------
 
     def prepare(self, prompt: Text, response: Text) -> Prepared:
-        encoded = self.model.encode_parts(prompt, response)
-        prefix, rest = encoded.prefix, encoded.rest  # no prefix: encoders, unsplit chats
-        total = len(prefix) + len(rest)
-        if total <= self.limit:
-            return Prepared(tuple(prefix), tuple(rest), marks=encoded.marks)
-        if self.overflow == "reject":
-            raise ItemTooLong(total, self.limit)
-        return self._cut_prompt(prompt, response, encoded, total)
+        fitted = self.model.encode_within(prompt, [response], self.overflow, self.limit)
+        return self._prepared(prompt, fitted.encoded[0], fitted.dropped)
 
-    def _cut_prompt(self, prompt: Text, response: Text, encoded: Encoded, total: int) -> Prepared:
-        prefix, rest = encoded.prefix, encoded.rest
-        if self.model.is_decoder and prefix:  # the response (and its step marks) stays whole
-            keep = self.limit - len(rest)
-            if keep < 1:
-                raise ItemTooLong(total, self.limit, ": the response alone is too long")
-            return Prepared(tuple(prefix[-keep:]), tuple(rest), len(prefix) - keep, encoded.marks)
-        if encoded.marks is not None:  # an encoder's step marks count from the sequence's start
-            raise ItemTooLong(total, self.limit, ": per-step encoder inputs are never cut")
-        # a sentence pair: the tokenizer cuts the first text (the prompt) from its left side
-        tokenizer = self.model.tokenizer
-        side = tokenizer.truncation_side
-        tokenizer.truncation_side = "left"
-        try:
-            ids = tokenizer(
-                render_text(prompt),
-                render_text(response),
-                truncation="only_first",
-                max_length=self.limit,
-            )["input_ids"]
-        except Exception as exc:  # the tokenizer refuses when the response alone is too long
-            raise ItemTooLong(total, self.limit, ": the response alone is too long") from exc
-        finally:
-            tokenizer.truncation_side = side
-        return Prepared((), tuple(ids), dropped=total - len(ids))
+    def prepare_many(self, pairs: Sequence[tuple[Text, Text]]) -> list[Prepared | ValueError]:
+        """``prepare`` for a request's items, plain text tokenized in one batched call; an item
+        that cannot be scored gets its error (``TooLong``, ``UnscorableText``)."""
+        encoded = self.model.encode_many([p for p, _ in pairs], [r for _, r in pairs])
+        out: list[Prepared | ValueError] = []
+        for item, (prompt, response) in zip(encoded, pairs, strict=True):
+            if isinstance(item, UnscorableText):
+                out.append(item)
+                continue
+            try:  # over the limit: the overflow policy decides
+                fits = len(item.ids) <= self.limit
+                out.append(self._prepared(prompt, item) if fits else self.prepare(prompt, response))
+            except TooLong as exc:
+                out.append(exc)
+        return out
+
+    def _prepared(self, prompt: Text, encoded: Encoded, dropped: int = 0) -> Prepared:
+        # no prefix: encoders, unsplit chats
+        gate_ids = None if self.model.gate is None else prompt_ids(self.model, prompt)
+        return Prepared(
+            tuple(encoded.prefix), tuple(encoded.rest), dropped, encoded.marks, gate_ids
+        )
 
     def split_query(self, query: str, prompt: str) -> tuple[str, str]:
         """OpenRLHF sends prompt + response as one decoded string, often ending in the EOS text;
@@ -172,7 +168,14 @@ class ModelBackend:
             groups.setdefault(key, []).append(index)
         units = [_unit([items[i] for i in members]) for members in groups.values()]
         inputs, _ = self.model.batch(units, packed=self.shares_prompt)
-        values = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).float().cpu()
+        # the OOD score reads the vectors the head reads: the same forward pass
+        capture: AbstractContextManager[list[torch.Tensor]] = (
+            nullcontext([]) if self.ood is None else self.model.head_inputs()
+        )
+        with autocast(self.device, self.precision), capture as seen:
+            values = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).float().cpu()
+        if self.ood is not None:  # carried as a last column through the same splits
+            values = torch.cat([values, self.ood.score(seen[0].float().cpu())[:, None].float()], 1)
         per_item = [
             reads
             for unit, chunk in zip(units, self.model.split_reads(values, units), strict=True)
@@ -180,10 +183,23 @@ class ModelBackend:
         ]
         order = [i for members in groups.values() for i in members]
         out = [FAILED] * len(items)
+        mixes = self._gate_weights(items)
         for index, reads in zip(order, per_item, strict=True):
-            score, fields = self.model.summarize(reads)
-            out[index] = Reading(score, fields)
+            ood = {} if self.ood is None else {"ood": float(reads[-1, -1])}
+            head = reads if self.ood is None else reads[:, :-1]
+            score, fields = self.model.summarize(head, mixes[index])
+            out[index] = Reading(score, {**fields, **ood})
         return out
+
+    def _gate_weights(self, items: Sequence[Prepared]) -> list[list[float] | None]:
+        """Each item's combination weights from the model's gate (None without one)."""
+        gate = self.model.gate
+        if gate is None:
+            return [None] * len(items)
+        # an item prepared without a prompt (the warm-up's) lets the gate read its own tokens
+        prompts = [item.gate_ids or item.rest for item in items]
+        weights: torch.Tensor = gate(embed_prompts(self.model, prompts))
+        return weights.double().tolist()
 
     def warm_up(self, batch_tokens: int) -> None:
         """The largest shapes once (a full-width batch at the token budget), so the first real

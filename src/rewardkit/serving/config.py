@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+
+from rewardkit.scoring import Overflow, Precision
 
 
 @dataclass
 class ServeConfig:
     model: str = ""
-    """A model directory written by `rewardkit train` (or a plain transformers one)."""
+    """A model directory written by `rewardkit train` (or a plain transformers one), or its Hub
+    id OWNER/NAME[@REVISION]."""
     host: str = "127.0.0.1"
     """Interface to bind; loopback by default, so nothing is exposed by accident."""
     port: int = 5000
@@ -18,11 +20,14 @@ class ServeConfig:
     Small batches in length order are fastest on CPU; raise it on a GPU."""
     shared_prompt: bool = True
     """Decoder models: responses that share a prompt (a GRPO group) run with it encoded once."""
+    precision: Precision = "auto"
+    """auto: bf16 where the CPU or GPU runs it fast (scores within 1e-2 of fp32), else fp32."""
     max_tokens: int | None = None
     """Token limit per item; the model's own max_length when absent."""
-    overflow: Literal["reject", "truncate_left"] = "reject"
-    """An item over the limit: reject the request (422), or cut the prompt's left side and flag
-    the item with the number of tokens dropped."""
+    overflow: Overflow = "flag"
+    """An item over the limit: flag: answer the request 422, naming the item; truncate_prompt:
+    leave out the prompt's oldest turns (chat) or tokens and report how many in
+    ``truncated_tokens`` (the same policy as `rewardkit score` and `eval`)."""
     max_items: int = 512
     """Items per request; more is answered 422."""
     max_body_bytes: int = 8 * 2**20

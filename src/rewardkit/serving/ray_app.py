@@ -21,12 +21,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from rewardkit.scoring import Overflow, Precision
 from rewardkit.serving.backend import FAILED, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.guard import read_capped, too_large
@@ -54,8 +55,10 @@ class RayServeConfig:
     num_cpus: float = 1.0
     """CPUs reserved per replica."""
     max_tokens: int | None = None
-    overflow: Literal["reject", "truncate_left"] = "reject"
+    overflow: Overflow = "flag"
     shared_prompt: bool = True
+    precision: Precision = "auto"
+    """auto: bf16 where the CPU or GPU runs it fast (as `rewardkit serve`)."""
     max_items: int = ServeConfig.max_items
     """Items per request; more is answered 422 (as by `rewardkit serve`)."""
     max_body_bytes: int = ServeConfig.max_body_bytes

@@ -4,7 +4,7 @@ OpenAPI schema is the code's own."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -30,6 +30,7 @@ def unicode_text(value: str) -> str:
 
 
 UnicodeText = Annotated[str, AfterValidator(unicode_text)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]  # no booleans
 
 
 class ChatMessage(BaseModel):
@@ -63,6 +64,11 @@ class ScoreRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     items: list[ScoreItem] = Field(min_length=1)
+    weights: dict[UnicodeText, FiniteFloat] | None = Field(default=None, min_length=1)
+    """Objectives heads: this request's combination, {objective: weight}; the score is the
+    weighted sum of the named objectives (the others count 0) in place of the model's own
+    weights or gate, and ``normalized`` is null (the saved statistics are the model's own
+    combination's). An objective the model does not have is answered 422."""
 
 
 class ItemScore(BaseModel):
@@ -71,7 +77,7 @@ class ItemScore(BaseModel):
     normalized: float | None
     """(raw - mean) / std with the statistics saved at training time."""
     truncated_tokens: int = 0
-    """Prompt tokens cut from the left to fit the limit (only with overflow=truncate_left)."""
+    """Prompt tokens cut from the left to fit the limit (only with overflow=truncate_prompt)."""
     error: str | None = None
     """Why this item has no score (a non-finite model output); the other items are unaffected."""
     objectives: dict[str, float] | None = None
@@ -80,17 +86,35 @@ class ItemScore(BaseModel):
     """Each step's score, for per-step models (steps end with the model's step marker)."""
     spread: float | None = None
     """The ensemble members' standard deviation: the score's uncertainty."""
+    ood: float | None = None
+    """Out-of-distribution score, where the model has a detector (ood.safetensors, from
+    `rewardkit audit`): distance from the training data over its calibrated threshold; above 1
+    is farther than about 95% of held-out in-distribution responses."""
+
+
+def reweighted(reading: Reading, weights: Mapping[str, float]) -> Reading:
+    """A reading scored by the request's weights over its objectives."""
+    objectives = reading.fields.get("objectives") or {}
+    score = sum(w * objectives[name] for name, w in weights.items()) if objectives else math.nan
+    return Reading(score if math.isfinite(reading.score) else math.nan, reading.fields)
 
 
 def item_scores(
-    prepared: Sequence[Prepared], readings: Sequence[Reading], mean: float, std: float
+    prepared: Sequence[Prepared],
+    readings: Sequence[Reading],
+    mean: float,
+    std: float,
+    weights: Mapping[str, float] | None = None,
 ) -> list[ItemScore]:
     """Each item's answer: raw and normalised score with the head kind's own fields, and
-    truncation; or the error of a non-finite score (that item fails, the others stand)."""
+    truncation; or the error of a non-finite score (that item fails, the others stand). With
+    ``weights`` the score is their mix of the objectives, with no normalised score."""
+    if weights is not None:
+        readings = [reweighted(r, weights) for r in readings]
     return [
         ItemScore(
             raw=r.score,
-            normalized=(r.score - mean) / std,
+            normalized=(r.score - mean) / std if weights is None else None,
             truncated_tokens=p.dropped,
             **r.fields,
         )
@@ -142,6 +166,8 @@ class Info(BaseModel):
     backbone: str
     head: str
     objectives: list[str]
+    gate: bool
+    """Whether a prompt-conditioned gate mixes the objectives (else fixed weights or the mean)."""
     pooling: str
     shared_prompt: bool
     normalization: dict[str, float]

@@ -20,9 +20,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from rewardkit.models.inputs import UnscorableText
 from rewardkit.records import Text
-from rewardkit.serving.backend import ItemTooLong, ModelBackend, Prepared, Reading
+from rewardkit.serving.backend import ModelBackend, Prepared, Reading
 from rewardkit.serving.config import ServeConfig
 from rewardkit.serving.metrics import ServerMetrics
 from rewardkit.serving.schemas import (
@@ -97,6 +96,21 @@ def parse_body(model: type[Body], body: bytes) -> Body:
         raise Refused.invalid([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
 
 
+def check_weights(weights: Mapping[str, float] | None, head: str, objectives: list[str]) -> None:
+    """Request weights name objectives of an ``objectives`` head, or the request is 422."""
+    if weights is None:
+        return
+    if head != "objectives":
+        raise Refused(422, f"weights: this model has a {head!r} head, not named objectives")
+    unknown = [name for name in weights if name not in objectives]
+    if unknown:
+        raise Refused(
+            422,
+            f"weights: unknown objective(s) {', '.join(map(repr, unknown[:MAX_ERRORS_SHOWN]))}; "
+            f"this model has {', '.join(objectives)}",
+        )
+
+
 @dataclass(frozen=True)
 class Scored:
     prepared: list[Prepared]
@@ -125,11 +139,12 @@ class ScoringService:
     async def score(self, body: ScoreRequest) -> ScoreResponse:
         """``POST /score``: each item's raw and normalised score; an item whose score is not
         finite gets an error and no score, and the others are unaffected."""
-        scored = await self._score([(to_text(i.prompt), to_text(i.response)) for i in body.items])
         info = self.backend.model.info
+        check_weights(body.weights, info.head, info.objectives)
+        scored = await self._score([(to_text(i.prompt), to_text(i.response)) for i in body.items])
         return ScoreResponse(
             model=self.name,
-            scores=item_scores(scored.prepared, scored.readings, info.mean, info.std),
+            scores=item_scores(scored.prepared, scored.readings, info.mean, info.std, body.weights),
         )
 
     async def get_reward(self, body: GetRewardRequest) -> GetRewardResponse:
@@ -170,9 +185,8 @@ class ScoringService:
 
     def _prepare_all(self, pairs: Sequence[tuple[Text, Text]]) -> list[Prepared]:
         prepared = []
-        for index, (prompt, response) in enumerate(pairs):
-            try:
-                prepared.append(self.backend.prepare(prompt, response))
-            except (ItemTooLong, UnscorableText) as exc:
-                raise Refused(422, f"item {index}: {exc}") from None
+        for index, item in enumerate(self.backend.prepare_many(pairs)):
+            if isinstance(item, ValueError):
+                raise Refused(422, f"item {index}: {item}")
+            prepared.append(item)
         return prepared

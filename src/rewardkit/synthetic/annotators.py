@@ -25,6 +25,8 @@ class Annotator:
     careless: float = 0.0
     """Probability of a vote at random."""
     tie_band: float = 0.1
+    adversarial: float = 0.0
+    """Probability of voting against their own perception (a tie stays a tie)."""
 
     def perceived(self, gold: float, dimensions: dict[str, float]) -> float:
         return (
@@ -41,7 +43,10 @@ class Annotator:
         if abs(diff) < self.tie_band and rng.random() < 0.5:
             return "tie"
         p_first = 1.0 / (1.0 + math.exp(-diff / self.temperature))
-        return "chosen" if rng.random() < p_first else "rejected"
+        prefers_first = rng.random() < p_first
+        if self.adversarial and rng.random() < self.adversarial:  # no draw for honest annotators
+            prefers_first = not prefers_first
+        return "chosen" if prefers_first else "rejected"
 
 
 DEFAULT_ANNOTATORS: tuple[Annotator, ...] = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rewardkit.data.formats.steps import Neutral
+from rewardkit.scoring import Overflow
+
 Kind = Literal["pair", "rating", "steps"]
 """What a run trains on: preference pairs, rated responses, or step-labelled solutions."""
 KIND_NAMES: dict[Kind, str] = {"pair": "pairs", "rating": "ratings", "steps": "step traces"}
@@ -25,11 +28,13 @@ class LoraConfig:
 @dataclass
 class TrainConfig:
     model: str = "minilm"
-    """Backbone: a local directory, a hub name (if cached) or 'minilm' (offline package)."""
+    """Backbone: a local directory, a Hub id OWNER/NAME[@REVISION] (fetched into the Hugging
+    Face cache; read from it offline) or 'minilm' (offline package)."""
     pooling: Literal["auto", "last", "mean", "cls"] = "auto"
     """auto: last real token for decoders, the encoder's own first-token head for encoders."""
     data: list[str] = field(default_factory=list)
-    """Training files (any format `rewardkit data formats` lists); empty: the synthetic world."""
+    """Training files (any format `rewardkit data formats` lists) or Hub datasets
+    OWNER/NAME[:CONFIG][@SPLIT] (docs/hub.md); empty: the synthetic world."""
     data_weights: list[float] = field(default_factory=list)
     """Per file of ``data``, in order: how much its pairs count in the loss (multiplying each
     pair's own ``weight``), e.g. to mix human and AI labels; empty: every file counts 1."""
@@ -43,7 +48,11 @@ class TrainConfig:
     on_error: Literal["strict", "skip"] = "skip"
     """strict: stop on any bad row (all listed); skip: drop them and count them per reason."""
     max_length: int = 512
-    """Longest prompt + response in tokens; longer pairs are reported and left out, never cut."""
+    """Longest prompt + response in tokens; what happens to longer records: ``overflow``."""
+    overflow: Overflow = "flag"
+    """Records over max_length: flag: counted and left out; truncate_prompt: kept with the
+    prompt's oldest turns (chat) or tokens left out, the same for both sides of a pair, and
+    counted (as `rewardkit score`, `eval` and the server do)."""
     head: str = "scalar"
     """Head kind: scalar, objectives (K named outputs), ensemble (M members), steps (a score
     per step); see docs/extending.md."""
@@ -51,14 +60,31 @@ class TrainConfig:
     """Output names of an 'objectives' head (e.g. [helpfulness, safety]); empty: the kind's."""
     members: int = 3
     """Members of an 'ensemble' head (heads on one shared backbone)."""
+    objective_weights: list[float] = field(default_factory=list)
+    """Fixed weights mixing an 'objectives' head's outputs into the score, one per objective
+    (e.g. [1, 0] for the 'odin' loss: quality counts, length does not); empty: their mean."""
+    gate: bool = False
+    """After training an 'objectives' head, fit a prompt-conditioned gate that mixes its
+    outputs (ArmoRM's second stage: backbone and head frozen, Bradley-Terry on pairs)."""
+    gate_data: list[str] = field(default_factory=list)
+    """Preference pairs for the gate (any pair format); empty: synthetic world pairs."""
+    gate_pairs: int = 2000
+    """Synthetic pairs for the gate when no gate_data is given."""
     step_marker: str = "\n"
     """Per-step heads: the text that ends each step of a response."""
+    neutral: Neutral = "positive"
+    """Per-step heads: what a neutral step (PRM800K's rating 0) is trained as: positive (right,
+    as Lightman et al. 2023 count it), negative (wrong, as TRL's PRM800K conversion does) or
+    unlabelled (left out of the loss)."""
     loss: str = "bradley_terry"
     """The objective, by name in rewardkit.losses.LOSSES: bradley_terry (pairs), regression
     (ratings per objective), step_bce (step labels), or one you register."""
     labels: Literal["hard", "soft"] = "hard"
     """hard: Bradley-Terry on chosen > rejected; soft: P(chosen) from the soft label or the
     annotators' votes (ties count a half)."""
+    label_smoothing: float = 0.0
+    """Pull every pair's target P(chosen) toward 1/2: p (1 - e) + e / 2 (e in [0, 1]); with hard
+    labels the target becomes 1 - e / 2, for labels known to be noisy."""
     use_margin: bool = False
     """Subtract each pair's margin inside the Bradley-Terry loss (Llama 2)."""
     center_weight: float = 0.0
@@ -106,6 +132,11 @@ class TrainConfig:
     """Parameter-efficient fine-tuning; the head is always trained and saved."""
     threads: int | None = None
     """CPU threads for torch; None keeps torch's default."""
+    push_to_hub: str | None = None
+    """After training, push the model with its card to this Hub repo (OWNER/NAME), as
+    `rewardkit push` does; checked before training starts."""
+    hub_private: bool = False
+    """Create the push_to_hub repo private."""
 
     @property
     def record_kind(self) -> Kind:

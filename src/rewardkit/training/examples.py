@@ -20,11 +20,13 @@ from functools import lru_cache
 
 import torch
 
+from rewardkit.data.formats.steps import Neutral, step_probability
 from rewardkit.losses import Targets
-from rewardkit.models.inputs import UnscorableText
+from rewardkit.models.inputs import TooLong, UnscorableText
 from rewardkit.models.packing import Unit
 from rewardkit.models.reward_model import RewardModel
-from rewardkit.records import Pair, Rating, StepLabel, StepTrace
+from rewardkit.records import Pair, Rating, StepTrace, render_text
+from rewardkit.scoring import Overflow
 from rewardkit.training.config import Kind
 
 Record = Pair | Rating | StepTrace
@@ -44,51 +46,65 @@ class Example:
     """From the synthetic world (or any data that records it): lets evaluation use the gold."""
     weight: float = 1.0
     """How much the pair counts in the loss (the record's weight times its source's)."""
+    lengths: tuple[float, ...] = ()
+    """Each branch's response length in characters (chosen, rejected): for length-aware losses."""
 
 
 @dataclass
 class EncodedExamples:
     examples: list[Example]
     too_long: int
-    """Examples left out because a sequence is over max_length (reported, never truncated)."""
+    """Examples left out because a sequence is over max_length (and not shortened)."""
     unscorable: int = 0
     """Examples left out because the head cannot read them (e.g. a trace with an empty step)."""
-
-
-def step_target(label: StepLabel) -> float:
-    """P(step is right) from a step label: -1 (PRM800K's wrong) and 0 are 0, a probability is
-    kept as it is (soft labels are never rounded), None is unlabelled (NaN)."""
-    if label is None:
-        return math.nan
-    return min(max(float(label), 0.0), 1.0)
+    truncated: int = 0
+    """Examples kept with their prompt shortened (overflow=truncate_prompt)."""
 
 
 def encode_record(
-    model: RewardModel, record: Record, soft_labels: bool = True, use_margin: bool = False
-) -> Example:
-    if isinstance(record, Pair):
-        chosen = model.encode_parts(record.prompt, record.chosen)
-        rejected = model.encode_parts(record.prompt, record.rejected)
-        shared = chosen.prefix if chosen.prefix == rejected.prefix else []
-        gold = record.metadata.get("gold_prefers_chosen")
-        return Example(
-            Unit(shared, [chosen.ids[len(shared) :], rejected.ids[len(shared) :]]),
-            "pair",
-            p_chosen=record.p_chosen if soft_labels else 1.0,
-            margin=(record.margin or 0.0) if use_margin else 0.0,
-            gold_prefers_chosen=gold if isinstance(gold, bool) else None,
-            weight=1.0 if record.weight is None else record.weight,
-        )
+    model: RewardModel,
+    record: Record,
+    soft_labels: bool = True,
+    use_margin: bool = False,
+    neutral: Neutral = "positive",
+    max_length: int | None = None,
+    overflow: Overflow = "flag",
+    label_smoothing: float = 0.0,
+) -> tuple[Example, int]:
+    """The record's example and the prompt tokens left out to fit ``max_length`` (by the
+    overflow policy; step traces are never cut); raises ``TooLong`` and ``UnscorableText``."""
+    if isinstance(record, StepTrace):
+        encoded = model.encode_steps(record.prompt, list(record.steps))
+        labels = tuple(step_probability(x, neutral) for x in record.labels)  # soft stay floats
+        example = Example(model.unit(encoded), "steps", step_labels=labels)
+        if max_length is not None and example.unit.longest > max_length:
+            raise TooLong(example.unit.longest, max_length)
+        return example, 0
+    responses = [record.chosen, record.rejected] if isinstance(record, Pair) else [record.response]
+    fitted = model.encode_within(record.prompt, responses, overflow, max_length)
     if isinstance(record, Rating):
-        encoded = model.encode_parts(record.prompt, record.response)
         ratings = tuple(
             float(record.attributes.get(name, math.nan)) for name in model.info.objectives
         )
-        return Example(model.unit(encoded), "rating", ratings=ratings)
-    encoded = model.encode_steps(record.prompt, list(record.steps))
-    return Example(
-        model.unit(encoded), "steps", step_labels=tuple(step_target(x) for x in record.labels)
+        return Example(model.unit(fitted.encoded[0]), "rating", ratings=ratings), fitted.dropped
+    chosen, rejected = fitted.encoded
+    shared = chosen.prefix if chosen.prefix == rejected.prefix else []
+    gold = record.metadata.get("gold_prefers_chosen")
+    pair = Example(
+        Unit(shared, [chosen.ids[len(shared) :], rejected.ids[len(shared) :]]),
+        "pair",
+        p_chosen=smoothed(record.p_chosen if soft_labels else 1.0, label_smoothing),
+        margin=(record.margin or 0.0) if use_margin else 0.0,
+        gold_prefers_chosen=gold if isinstance(gold, bool) else None,
+        weight=1.0 if record.weight is None else record.weight,
+        lengths=(len(render_text(record.chosen)), len(render_text(record.rejected))),
     )
+    return pair, fitted.dropped
+
+
+def smoothed(p_chosen: float, label_smoothing: float) -> float:
+    """Label smoothing of a pair's target toward a tie (Szegedy et al. 2016, for two classes)."""
+    return p_chosen * (1.0 - label_smoothing) + label_smoothing / 2
 
 
 def encode_examples(
@@ -97,23 +113,38 @@ def encode_examples(
     max_length: int,
     soft_labels: bool = True,
     use_margin: bool = False,
+    neutral: Neutral = "positive",
+    overflow: Overflow = "flag",
+    label_smoothing: float = 0.0,
 ) -> EncodedExamples:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     examples: list[Example] = []
-    too_long = unscorable = 0
+    too_long = unscorable = truncated = 0
     for record in records:
         try:
-            example = encode_record(model, record, soft_labels, use_margin)
+            example, dropped = encode_record(
+                model,
+                record,
+                soft_labels,
+                use_margin,
+                neutral,
+                max_length,
+                overflow,
+                label_smoothing,
+            )
         except UnscorableText:
             unscorable += 1
             continue
-        if example.unit.longest > max_length:
+        except TooLong:
             too_long += 1
             continue
+        truncated += dropped > 0
         examples.append(example)
     kinds = {e.kind for e in examples}
     if len(kinds) > 1:
         raise ValueError(f"one kind of record per run, got {sorted(kinds)}")
-    return EncodedExamples(examples, too_long, unscorable)
+    return EncodedExamples(examples, too_long, unscorable, truncated)
 
 
 def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> Targets:
@@ -128,6 +159,7 @@ def targets(examples: Sequence[Example], device: torch.device | str = "cpu") -> 
         return Targets(
             p_chosen=tensor([e.p_chosen for e in examples]),
             margin=tensor([e.margin for e in examples]),
+            lengths=tensor([x for e in examples for x in e.lengths]),
             weights=None if all(w == 1.0 for w in weights) else tensor(weights),
         )
     if kind == "rating":

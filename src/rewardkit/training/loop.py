@@ -36,6 +36,7 @@ from rewardkit.training.examples import (
     shard,
     targets,
 )
+from rewardkit.training.objectives import fit_run_gate, fixed_weights, start_at_mean_ratings
 from rewardkit.training.setup import (
     add_lora,
     disable_dropout,
@@ -86,22 +87,36 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     accelerator = make_accelerator(cfg)
     sources = load_sources(cfg)
     torch.manual_seed(cfg.seed)
+    fresh = model is None
     model = _prepare_model(cfg, model)
-    # Over-long examples are counted and left out, never cut.
+    # Over-long examples are counted: left out, or (truncate_prompt) kept with a shorter prompt.
     train_set, eval_set = (
-        encode_examples(model, records, cfg.max_length, cfg.labels == "soft", cfg.use_margin)
+        encode_examples(
+            model,
+            records,
+            cfg.max_length,
+            cfg.labels == "soft",
+            cfg.use_margin,
+            cfg.neutral,
+            cfg.overflow,
+            cfg.label_smoothing,
+        )
         for records in (sources.train, sources.eval)
     )
     sources.provenance["too_long"] = {"train": train_set.too_long, "eval": eval_set.too_long}
+    sources.provenance["truncated"] = {"train": train_set.truncated, "eval": eval_set.truncated}
     accelerator.print(
         f"examples: {len(train_set.examples)} train, {len(eval_set.examples)} eval "
         f"(over {cfg.max_length} tokens and left out: {train_set.too_long} train, "
-        f"{eval_set.too_long} eval)"
+        f"{eval_set.too_long} eval; prompt shortened: {train_set.truncated} train, "
+        f"{eval_set.truncated} eval)"
     )
     if train_set.unscorable or eval_set.unscorable:
         unreadable = {"train": train_set.unscorable, "eval": eval_set.unscorable}
         sources.provenance["unscorable"] = unreadable
         accelerator.print(f"left out, not readable by a {cfg.head} head: {unreadable}")
+    if fresh and cfg.record_kind == "rating" and train_set.examples:
+        start_at_mean_ratings(model, train_set.examples)
     run = _plan(cfg, accelerator, model, train_set, eval_set)
     start = _resume(run)
     _start_logs(run, start)
@@ -111,6 +126,8 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     final = run.held_out or evaluate(run.model, eval_set.examples, run.loss)
     info = run.model.info
     info.mean, info.std = reward_statistics(run.model, train_set.examples)
+    if cfg.gate:  # stage 2 on the frozen model; its mean and std replace the ones above
+        sources.provenance["gate"] = fit_run_gate(cfg, run.model)
     info.data = sources.provenance
     info.metrics = {
         **final.as_dict(),
@@ -137,6 +154,7 @@ def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
         )
     model.info.max_length = cfg.max_length
     model.info.step_marker = cfg.step_marker
+    model.info.weights = fixed_weights(cfg.objective_weights, model.info) or model.info.weights
     if cfg.disable_dropout:
         disable_dropout(model)
     add_lora(model, cfg.lora)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from rewardkit.models.heads import head_kind
+from rewardkit.models.precision import cpu_has_fast_bf16
 from rewardkit.models.reward_model import ModelInfo, RewardModel
 from rewardkit.training.config import LoraConfig, TrainConfig
-
-
-def cpu_has_fast_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def resolve_precision(precision: str) -> str:

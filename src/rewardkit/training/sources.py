@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.data import is_eval, read_records
+from rewardkit.data.hub import hub_revision, is_hub_dataset
 from rewardkit.records import Pair, Rating, StepTrace
 from rewardkit.synthetic import (
     generate_pairs,
@@ -34,6 +35,8 @@ class Sources:
 
 
 def _file_digest(path: Path) -> str:
+    if is_hub_dataset(str(path)):  # a Hub dataset: the commit its rows came from
+        return f"hub commit {hub_revision(str(path))}"
     if path.is_dir():
         return "directory"
     h = hashlib.sha256()

@@ -44,7 +44,7 @@ from rewardkit.data.formats.pairs import (
     split_shared_prompt,
 )
 from rewardkit.data.formats.ratings import RATINGS
-from rewardkit.data.formats.steps import MATH_SHEPHERD, PRM800K_STEPS, TRL_STEPWISE
+from rewardkit.data.formats.steps import MATH_SHEPHERD, PRM800K_STEPS, PROCESSBENCH, TRL_STEPWISE
 from rewardkit.data.issues import Issue
 from rewardkit.data.readers import RawRow
 
@@ -57,6 +57,7 @@ FORMATS: dict[str, Format] = {
         PRM800K_STEPS,
         TRL_STEPWISE,
         MATH_SHEPHERD,
+        PROCESSBENCH,
         CONTEXT_PAIRS,
         BEST_OF_K,
         TRL,

@@ -30,6 +30,7 @@ from rewardkit.evaluation.metrics.length import (
     pearson,
     spearman,
 )
+from rewardkit.evaluation.metrics.objectives import correlation_matrix, objective_accuracy
 
 __all__ = [
     "LENGTH_DIFFERENCE_EDGES",
@@ -44,10 +45,12 @@ __all__ = [
     "agreement",
     "best_of_k_credit",
     "brier_score",
+    "correlation_matrix",
     "expected_calibration_error",
     "fit_temperature",
     "length_split",
     "log_loss",
+    "objective_accuracy",
     "overall_score",
     "pairwise_correct",
     "pearson",

@@ -1,0 +1,96 @@
+"""Best-of-n: how often the response a reward model picks out of n samples is right.
+
+With K scored samples per question, best-of-n for n <= K is estimated without bias by
+averaging over every n-subset of the K (as pass@k is, Chen et al. 2021), in closed form: the
+subset's top score falls in the group of samples tied at score s with probability
+``[C(K - above, n) - C(K - above - tied, n)] / C(K, n)`` (``above`` samples score higher), and
+a tie is broken uniformly, so that group contributes its share of right samples. Unscored
+samples (NaN) rank last.
+
+Baselines on the same samples: ``pass@n`` (an oracle picks a right sample when there is one)
+and majority voting over the n samples' final answers (ties split evenly; exact over every
+subset up to ``max_subsets``, a seeded sample of subsets beyond).
+
+A per-step model's step scores become one score per sample by each aggregation of
+``models.heads.aggregate_steps`` (min, prod, last, mean): ``rerank_scores``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from rewardkit.models.heads import StepAggregate, aggregate_steps
+
+AGGREGATES: tuple[StepAggregate, ...] = ("min", "prod", "last", "mean")
+
+
+def best_of_n(scores: Sequence[float], correct: Sequence[bool], n: int) -> float:
+    """Expected correctness of the top-scored sample of a uniformly random n-subset."""
+    k = len(scores)
+    if len(correct) != k:
+        raise ValueError(f"{k} scores but {len(correct)} correctness flags")
+    if not 1 <= n <= k:
+        raise ValueError(f"n must be in 1..{k}, got {n}")
+    values = np.array([-math.inf if not math.isfinite(s) else s for s in scores])
+    right = np.array(correct, dtype=np.float64)
+    total = math.comb(k, n)
+    expected, above = 0.0, 0
+    for value in sorted(set(values.tolist()), reverse=True):
+        group = values == value
+        tied = int(group.sum())
+        p_top = (math.comb(k - above, n) - math.comb(k - above - tied, n)) / total
+        expected += p_top * float(right[group].mean())
+        above += tied
+    return expected
+
+
+def pass_at_n(correct: Sequence[bool], n: int) -> float:
+    """P(at least one right sample among n drawn without replacement)."""
+    k, right = len(correct), sum(correct)
+    return 1.0 - math.comb(k - right, n) / math.comb(k, n)
+
+
+def _subsets(k: int, n: int, max_subsets: int, seed: int) -> list[tuple[int, ...]]:
+    if math.comb(k, n) <= max_subsets:
+        return list(itertools.combinations(range(k), n))
+    rng = random.Random(seed)
+    return [tuple(sorted(rng.sample(range(k), n))) for _ in range(max_subsets)]
+
+
+def majority_vote(
+    answers: Sequence[str | None],
+    gold: str,
+    n: int,
+    max_subsets: int = 10_000,
+    seed: int = 0,
+) -> float:
+    """Expected correctness of the most common final answer among n samples (samples with no
+    answer abstain; a tie between answers is split evenly)."""
+    total = 0.0
+    subsets = _subsets(len(answers), n, max_subsets, seed)
+    for subset in subsets:
+        votes = Counter(answers[i] for i in subset if answers[i] is not None)
+        if not votes:
+            continue
+        top = max(votes.values())
+        leaders = [a for a, c in votes.items() if c == top]
+        total += sum(a == gold for a in leaders) / len(leaders)
+    return total / len(subsets)
+
+
+def rerank_scores(step_scores: Sequence[Sequence[float] | None], how: StepAggregate) -> list[float]:
+    """One score per sample from its steps' scores (NaN for a sample without any)."""
+    return [math.nan if s is None else aggregate_steps(s, how) for s in step_scores]
+
+
+def curve(
+    groups: Sequence[tuple[Sequence[float], Sequence[bool]]], ns: Sequence[int]
+) -> list[float]:
+    """Mean best-of-n over questions, for each n: each question its (scores, correct)."""
+    return [float(np.mean([best_of_n(s, c, n) for s, c in groups])) for n in ns]

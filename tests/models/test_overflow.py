@@ -1,0 +1,127 @@
+"""One overflow policy for over-long inputs: ``flag`` (no score, counted) or ``truncate_prompt``
+(the oldest prompt turns or tokens left out, counted), in scoring, training and evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tiny
+
+from rewardkit.cli import main
+from rewardkit.models.inputs import TooLong
+from rewardkit.models.reward_model import RewardModel
+from rewardkit.records import Message, Pair
+from rewardkit.training.examples import encode_examples
+
+LIMIT = 24
+LONG_PROMPT = " ".join(f"w{i}" for i in range(40)) + " last words"
+TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def model(arch: str, chat: bool = False) -> RewardModel:
+    built = tiny.reward_model(arch, max_length=LIMIT)
+    if chat:
+        built.tokenizer.chat_template = TEMPLATE
+    return built
+
+
+def chat(*turns: str) -> tuple[Message, ...]:
+    roles = ["system"] + ["user", "assistant"] * len(turns)
+    return tuple(Message(role, text) for role, text in zip(roles, turns, strict=False))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("arch", ["llama", "bert"])
+def test_flag_leaves_an_over_long_input_unscored(arch: str) -> None:
+    result = model(arch).score([LONG_PROMPT, "short"], ["yes", "yes"])
+    assert result.too_long == [True, False] and result.raw[0] is None
+    assert result.raw[1] is not None and result.truncated == [0, 0]
+    assert result.lengths[0] > LIMIT
+
+
+def test_a_decoder_keeps_its_leading_special_tokens_and_the_whole_response() -> None:
+    m = model("llama")
+    full = m.encode_parts(LONG_PROMPT, "yes it is")
+    fitted = m.encode_within(LONG_PROMPT, ["yes it is"], "truncate_prompt")
+    (cut,) = fitted.encoded
+    assert len(cut.ids) == LIMIT and fitted.dropped == len(full.ids) - LIMIT
+    assert cut.rest == full.rest
+    assert cut.prefix[0] == m.tokenizer.cls_token_id  # the template's first token stays
+    kept = len(cut.prefix) - 1
+    assert cut.prefix[1:] == full.prefix[-kept:]  # the newest prompt tokens stay
+    result = m.score([LONG_PROMPT], ["yes it is"], overflow="truncate_prompt")
+    assert result.truncated == [fitted.dropped] and result.too_long == [False]
+    assert result.raw[0] == pytest.approx(m.unit_outputs([m.unit(cut)])[0].item(), abs=1e-6)
+
+
+def test_an_encoder_cuts_the_first_segment_from_the_left() -> None:
+    m = model("bert")
+    (cut,) = m.encode_within(LONG_PROMPT, ["yes it is"], "truncate_prompt").encoded
+    text = m.tokenizer.decode(cut.ids)
+    assert len(cut.ids) == LIMIT and text.startswith("[CLS]")
+    assert text.endswith("last words [SEP] yes it is [SEP]") and "w0 " not in text
+
+
+@pytest.mark.parametrize("arch", ["llama", "bert"])
+def test_chat_prompts_lose_whole_turns_from_the_oldest(arch: str) -> None:
+    m = model(arch, chat=True)
+    prompt = chat("be brief", "first question " * 4, "first answer " * 4, "second question")
+    fitted = m.encode_within(prompt, ["ok"], "truncate_prompt")
+    (cut,) = fitted.encoded
+    text = m.tokenizer.decode(cut.ids)
+    assert fitted.dropped > 0 and len(cut.ids) <= LIMIT
+    assert "be brief" in text and "second question" in text and "first" not in text
+    if arch == "llama":  # the template is applied to the shorter conversation, untouched
+        shorter = (prompt[0], prompt[3])
+        assert cut.ids == m.encode_parts(shorter, "ok").ids
+
+
+def test_a_response_too_long_on_its_own_stays_unscored() -> None:
+    m = model("llama")
+    with pytest.raises(TooLong, match="the response alone is too long"):
+        m.encode_within("p", ["word " * 60], "truncate_prompt")
+    result = m.score(["p"], ["word " * 60], overflow="truncate_prompt")
+    assert result.too_long == [True] and result.raw == [None]
+
+
+def test_training_cuts_both_sides_of_a_pair_alike_only_when_told() -> None:
+    m = model("llama")
+    pairs = [Pair(LONG_PROMPT, "yes", "no it is not"), Pair("short", "a", "b")]
+    flagged = encode_examples(m, pairs, LIMIT)
+    cut = encode_examples(m, pairs, LIMIT, overflow="truncate_prompt")
+    assert (flagged.too_long, len(flagged.examples), flagged.truncated) == (1, 1, 0)
+    assert (cut.too_long, len(cut.examples), cut.truncated) == (0, 2, 1)
+    unit = cut.examples[0].unit
+    assert unit.prefix and unit.longest == LIMIT  # one shared prompt, cut for the longer side
+
+
+def test_score_and_eval_commands_count_what_they_cut(tmp_path: Path) -> None:
+    m = model("bert")
+    m.save(tmp_path / "model")
+    rows = [
+        {"prompt": LONG_PROMPT, "chosen": "yes it is", "rejected": "no"},
+        {"prompt": "short", "chosen": "yes", "rejected": "no"},
+    ]
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    common = ["--model", str(tmp_path / "model"), "--data", str(data)]
+    assert main(["score", *common, "--output", str(tmp_path / "flag.jsonl")]) == 0
+    assert main(["score", *common, "--output", str(tmp_path / "cut.jsonl"),
+                 "--overflow", "truncate_prompt"]) == 0  # fmt: skip
+    flag = [json.loads(x) for x in (tmp_path / "flag.jsonl").read_text().splitlines()]
+    cut = [json.loads(x) for x in (tmp_path / "cut.jsonl").read_text().splitlines()]
+    assert flag[0]["chosen"]["too_long"] and flag[0]["chosen"]["raw"] is None
+    assert cut[0]["chosen"]["truncated_tokens"] > 0 and cut[0]["chosen"]["raw"] is not None
+    assert cut[1]["chosen"]["truncated_tokens"] == 0
+    for policy in ("flag", "truncate_prompt"):
+        out = tmp_path / policy
+        assert main(["eval", "--models", str(tmp_path / "model"), "--suites", str(data),
+                     "--output", str(out), "--resamples", "20", "--overflow", policy]) == 0  # fmt: skip
+        (result,) = json.loads((out / "metrics.json").read_text())["results"][:1]
+        counts = (result["too_long"], result["truncated"], result["unscored"])
+        assert counts == ((2, 0, 2) if policy == "flag" else (0, 2, 0))
+        assert "prompt cut" in (out / "report.md").read_text()
