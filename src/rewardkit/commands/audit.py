@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.records import render_text
+from rewardkit.scoring import BATCH_TOKENS
 
 
 @dataclass
@@ -41,7 +42,7 @@ class AuditConfig(ReadOptions):
     save_ood: bool = True
     """Write the detector beside the model (ood.safetensors), for `rewardkit serve`."""
     output_dir: str = "audit"
-    batch_tokens: int = 16384
+    batch_tokens: int = BATCH_TOKENS
     """Padded tokens per forward pass."""
     seed: int = 0
 

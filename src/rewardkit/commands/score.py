@@ -18,7 +18,7 @@ from typing import Any
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
 from rewardkit.records import Pair, Ranking, Rating, Record, StepTrace, Text
-from rewardkit.scoring import Overflow
+from rewardkit.scoring import BATCH_TOKENS, Overflow
 
 # The model (torch) is imported inside run only. Not even under TYPE_CHECKING: jsonargparse runs
 # the TYPE_CHECKING block of a config's module to resolve annotations, so `--help` would load it.
@@ -35,7 +35,7 @@ class ScoreConfig(ReadOptions):
     """Files to score (any format `rewardkit data formats` lists), or Hub datasets."""
     output: str = "scores.jsonl"
     """Where the scores go (JSONL, one row per input record, in input order)."""
-    batch_tokens: int = 16384
+    batch_tokens: int = BATCH_TOKENS
     """Padded tokens per forward pass; batches are formed in length order."""
     overflow: Overflow = "flag"
     """Inputs over the model's max_length: flag (no score, too_long) or truncate_prompt (the

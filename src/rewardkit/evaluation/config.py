@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rewardkit.data.load import ReadOptions
-from rewardkit.scoring import Overflow
+from rewardkit.scoring import BATCH_TOKENS, Overflow
 
 
 @dataclass
@@ -18,7 +18,7 @@ class EvalConfig(ReadOptions):
     sections)."""
     output: str = "runs/eval"
     """Directory for metrics.json, scores.jsonl, report.md, report.html and plots/."""
-    batch_tokens: int = 16384
+    batch_tokens: int = BATCH_TOKENS
     """Padded tokens per forward pass for local models."""
     max_length: int = 512
     """Token limit for plain transformers directories (rewardkit models carry their own)."""

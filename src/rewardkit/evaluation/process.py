@@ -32,7 +32,7 @@ import numpy as np
 from rewardkit.evaluation.suites import ProcessItem
 from rewardkit.models.inputs import UnscorableText
 from rewardkit.records import Text
-from rewardkit.scoring import Scorer
+from rewardkit.scoring import BATCH_TOKENS, Scorer
 
 if TYPE_CHECKING:  # torch loads with the model, not with this module
     from rewardkit.models.reward_model import RewardModel
@@ -369,7 +369,7 @@ def model_step_scores(
     model: RewardModel,
     prompts: Sequence[Text],
     steps: Sequence[Sequence[str]],
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
     progress: bool = False,
 ) -> list[list[float] | None]:
     """Each step's score from a per-step model, the steps exactly as given, one pass per

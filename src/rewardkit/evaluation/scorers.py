@@ -22,7 +22,7 @@ from typing import cast
 from rewardkit.models.backbones import is_hub_model
 from rewardkit.models.remote import RemoteScorer
 from rewardkit.records import Text, render_text
-from rewardkit.scoring import Overflow, Scorer
+from rewardkit.scoring import BATCH_TOKENS, Overflow, Scorer
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _python_callable(spec: str) -> Scorer:
 
 def resolve_scorer(
     spec: str,
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
     max_length: int = 512,
     progress: bool = True,
     overflow: Overflow = "flag",

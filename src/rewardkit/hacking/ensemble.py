@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Text
+from rewardkit.scoring import BATCH_TOKENS
 
 Aggregate = Literal["mean", "min", "uncertainty"]
 AGGREGATES: tuple[Aggregate, ...] = ("mean", "min", "uncertainty")
@@ -52,7 +53,7 @@ def member_scores(
     models: Sequence[RewardModel],
     prompts: Sequence[Text],
     responses: Sequence[Text],
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
     progress: bool = False,
 ) -> npt.NDArray[np.float64]:
     """(N, M) member scores: each ensemble head's members, or one column per scalar model (its

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from rewardkit.evaluation.metrics.length import average_ranks
 from rewardkit.models.ood import MahalanobisOod, fit_mahalanobis, pooled_features
 from rewardkit.models.reward_model import RewardModel
+from rewardkit.scoring import BATCH_TOKENS
 
 Items = Sequence[tuple[str, str]]
 """(prompt, response) pairs."""
@@ -36,7 +37,7 @@ def auroc(inside: npt.ArrayLike, outside: npt.ArrayLike) -> float:
 
 
 def features_of(
-    model: RewardModel, items: Items, batch_tokens: int = 16384
+    model: RewardModel, items: Items, batch_tokens: int = BATCH_TOKENS
 ) -> npt.NDArray[np.float64]:
     prompts, responses = [p for p, _ in items], [r for _, r in items]
     return pooled_features(model, prompts, responses, batch_tokens, progress=True).double().numpy()
@@ -48,7 +49,7 @@ def fit_ood(
     heldout: Items,
     quantile: float = 0.95,
     shrinkage: float = 0.1,
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
 ) -> MahalanobisOod:
     import torch
 
@@ -84,7 +85,7 @@ def separation(
     model: RewardModel,
     inside: Items,
     outside: Items,
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
 ) -> Separation:
     """Scores of both groups (items the model cannot read, over its length limit, left out)."""
     import torch

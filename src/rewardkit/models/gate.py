@@ -36,6 +36,7 @@ from rewardkit.losses import bradley_terry_loss
 from rewardkit.models.inputs import UnscorableText
 from rewardkit.models.pooling import last_token, mean_tokens
 from rewardkit.records import Pair, Text, render_text
+from rewardkit.scoring import BATCH_TOKENS
 
 if TYPE_CHECKING:
     from rewardkit.models.reward_model import RewardModel
@@ -92,7 +93,7 @@ def prompt_ids(model: RewardModel, prompt: Text) -> tuple[int, ...]:
 
 @torch.no_grad()
 def embed_prompts(
-    model: RewardModel, prompts: Sequence[tuple[int, ...]], batch_tokens: int = 16384
+    model: RewardModel, prompts: Sequence[tuple[int, ...]], batch_tokens: int = BATCH_TOKENS
 ) -> torch.Tensor:
     """(N, H) embeddings of token id sequences from the frozen backbone: the last token for
     decoders (what a causal model has read by then), the mean of the tokens for encoders. Each
@@ -157,7 +158,7 @@ class PairTensors:
 
 
 def pair_tensors(
-    model: RewardModel, pairs: Sequence[Pair], batch_tokens: int = 16384
+    model: RewardModel, pairs: Sequence[Pair], batch_tokens: int = BATCH_TOKENS
 ) -> PairTensors:
     units, kept = [], []
     for i, pair in enumerate(pairs):

@@ -26,6 +26,7 @@ import torch
 
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Text
+from rewardkit.scoring import BATCH_TOKENS
 
 OOD_FILE = "ood.safetensors"
 
@@ -123,7 +124,7 @@ def pooled_features(
     model: RewardModel,
     prompts: Sequence[Text],
     responses: Sequence[Text],
-    batch_tokens: int = 16384,
+    batch_tokens: int = BATCH_TOKENS,
     progress: bool = False,
 ) -> torch.Tensor:
     """(N, H) the vectors the head reads, in input order; a row of NaN for an item over the

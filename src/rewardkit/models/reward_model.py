@@ -52,7 +52,7 @@ from rewardkit.models.packing import PackStats, Unit, pack, segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.models.precision import autocast
 from rewardkit.records import Text
-from rewardkit.scoring import Overflow, OverflowCounts, Precision
+from rewardkit.scoring import BATCH_TOKENS, Overflow, OverflowCounts, Precision
 
 INFO_FILE = "rewardkit.json"
 
@@ -490,7 +490,7 @@ class RewardModel(nn.Module):
         self,
         prompts: Sequence[Text],
         responses: Sequence[Text],
-        batch_tokens: int = 16384,
+        batch_tokens: int = BATCH_TOKENS,
         progress: bool = False,
         overflow: Overflow = "flag",
         precision: Precision = "auto",
@@ -578,7 +578,7 @@ class RewardModel(nn.Module):
     def unit_outputs(
         self,
         units: Sequence[Unit],
-        batch_tokens: int = 16384,
+        batch_tokens: int = BATCH_TOKENS,
         progress: bool = False,
         precision: Precision = "fp32",
     ) -> list[torch.Tensor]:
@@ -609,7 +609,7 @@ class RewardModel(nn.Module):
 
     def as_scorer(
         self,
-        batch_tokens: int = 16384,
+        batch_tokens: int = BATCH_TOKENS,
         normalized: bool = True,
         progress: bool = False,
         overflow: Overflow = "flag",
@@ -624,7 +624,7 @@ class ModelScorer:
     """A reward model as a ``Scorer``, counting what its overflow policy did in the last call."""
 
     model: RewardModel
-    batch_tokens: int = 16384
+    batch_tokens: int = BATCH_TOKENS
     normalized: bool = True
     progress: bool = False
     overflow: Overflow = "flag"
