@@ -220,6 +220,17 @@ def to_dict(record: Record) -> dict[str, Any]:
     return out
 
 
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null, in nested dicts and lists too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 class FieldError(ValueError):
     """A row field is missing or has the wrong type; ``field`` names it for the error report."""
 

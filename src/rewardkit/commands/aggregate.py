@@ -26,7 +26,7 @@ from rewardkit.aggregation import (
     labelled_pairs,
 )
 from rewardkit.aggregation.table import Floats, VoteTable
-from rewardkit.commands.data import InputConfig, _open, _progress
+from rewardkit.commands.data import InputConfig, open_stream, with_progress
 from rewardkit.data.load import RecordStream
 from rewardkit.data.writers import write_records
 from rewardkit.records import Pair
@@ -63,7 +63,7 @@ class AggregateConfig(InputConfig):
 def run(cfg: AggregateConfig) -> int:
     if not cfg.output:
         raise ValueError("--output is required")
-    stream = _open(cfg)
+    stream = open_stream(cfg)
     pairs, skipped = _read_pairs(stream, cfg.votes_from)
     table = from_pairs(pairs)
     if not table.task.size:
@@ -90,7 +90,7 @@ def run(cfg: AggregateConfig) -> int:
 def _read_pairs(stream: RecordStream, votes_from: str) -> tuple[list[Pair], Counter[str]]:
     derive = VOTE_SOURCES.get(votes_from)
     pairs, skipped = [], Counter[str]()
-    for record in _progress(stream, "reading"):
+    for record in with_progress(stream, "reading"):
         if isinstance(record, Pair):
             pairs.append(derive(record) if derive else record)
         else:

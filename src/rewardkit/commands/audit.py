@@ -97,13 +97,13 @@ def run(cfg: AuditConfig) -> int:
 
 def _read(cfg: AuditConfig, paths: list[str], limit: int, rng: random.Random) -> list[Item]:
     """Every response in the files (both sides of pairs), shuffled, at most ``limit``."""
-    from rewardkit.commands.score import _slots
+    from rewardkit.commands.score import record_slots
 
     records = list(RecordStream(paths, cfg.read_options()))
     items = [
         (render_text(prompt), render_text(response))
         for i, record in enumerate(records)
-        for _, _, prompt, response in _slots(i, record, "\n")
+        for _, _, prompt, response in record_slots(i, record, "\n")
     ]
     if not items:
         raise ValueError(f"no responses in {', '.join(paths)}")

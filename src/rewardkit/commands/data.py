@@ -53,11 +53,11 @@ def _tokenizer_tools(cfg: InputConfig) -> tuple[TokenCounter | None, Callable[[s
     return token_counter(tokenizer), text_length(tokenizer)
 
 
-def _open(cfg: InputConfig) -> RecordStream:
+def open_stream(cfg: InputConfig) -> RecordStream:
     return cfg.stream(_tokenizer_tools(cfg)[0])
 
 
-def _progress(stream: RecordStream, what: str) -> Iterator[Record]:
+def with_progress(stream: RecordStream, what: str) -> Iterator[Record]:
     # On stderr, and off when it is not a terminal, so piped stdout stays clean.
     return iter(tqdm(stream, desc=what, unit=" records", disable=None, file=sys.stderr))
 
@@ -73,9 +73,9 @@ class ValidateConfig(InputConfig):
 def validate(cfg: ValidateConfig) -> int:
     """Reads everything, lists located issues, counts them per reason; never stops at the first.
     Exit code 1 when any row has an error."""
-    stream = _open(cfg)
+    stream = open_stream(cfg)
     stream.options.on_error = "skip"
-    for _ in _progress(stream, "validating"):
+    for _ in with_progress(stream, "validating"):
         pass
     report = stream.report
     print(f"format: {', '.join(f'{p} -> {f}' for p, f in stream.formats.items()) or 'none'}")
@@ -117,8 +117,8 @@ def convert(cfg: ConvertConfig) -> int:
     """Any known format in, rewardkit records out. In strict mode nothing is written on error."""
     if not cfg.output:
         raise ValueError("--output is required")
-    stream = _open(cfg)
-    n = write_records(_progress(stream, "converting"), cfg.output, cfg.output_format)
+    stream = open_stream(cfg)
+    n = write_records(with_progress(stream, "converting"), cfg.output, cfg.output_format)
     print(f"wrote {n} records to {cfg.output}")
     print(stream.report.summary())
     return 0
@@ -134,7 +134,7 @@ def stats(cfg: StatsConfig) -> int:
     count_tokens, length_of = _tokenizer_tools(cfg)
     stream = cfg.stream(count_tokens)
     result = compute_stats(
-        _progress(stream, "reading"), length_of or len, "tokens" if length_of else "characters"
+        with_progress(stream, "reading"), length_of or len, "tokens" if length_of else "characters"
     )
     summary = {
         **result.to_dict(),
@@ -183,10 +183,10 @@ class SplitConfig(InputConfig):
 def split(cfg: SplitConfig) -> int:
     """Prompt-disjoint train/eval files: every item of one prompt lands on the same side."""
     out = Path(cfg.output_dir)
-    stream = _open(cfg)
+    stream = open_stream(cfg)
     counts = {"train": 0, "eval": 0}
     with jsonl_writer(out / "train.jsonl") as train, jsonl_writer(out / "eval.jsonl") as held:
-        for record in _progress(stream, "splitting"):
+        for record in with_progress(stream, "splitting"):
             side = "eval" if is_eval(record, cfg.eval_fraction, cfg.seed) else "train"
             (held if side == "eval" else train)(record)
             counts[side] += 1

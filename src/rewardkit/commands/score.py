@@ -52,7 +52,7 @@ def run(cfg: ScoreConfig) -> int:
     records = list(RecordStream(cfg.data, cfg.read_options()))  # bad data fails before loading
     model = RewardModel.load(cfg.model)
     marker = model.info.step_marker
-    slots = [slot for i, record in enumerate(records) for slot in _slots(i, record, marker)]
+    slots = [slot for i, record in enumerate(records) for slot in record_slots(i, record, marker)]
     result = model.score(
         [s[2] for s in slots], [s[3] for s in slots], cfg.batch_tokens, True, cfg.overflow
     )
@@ -72,7 +72,7 @@ def run(cfg: ScoreConfig) -> int:
     return 0
 
 
-def _slots(index: int, record: Record, step_marker: str) -> list[Slot]:
+def record_slots(index: int, record: Record, step_marker: str) -> list[Slot]:
     if isinstance(record, Pair):
         items = [("chosen", record.chosen), ("rejected", record.rejected)]
     elif isinstance(record, Ranking):

@@ -18,6 +18,7 @@ from rewardkit.aggregation import Statistic
 from rewardkit.data.writers import atomic_path
 from rewardkit.evaluation.process import process_rows
 from rewardkit.evaluation.run import Estimate, SuiteResult
+from rewardkit.records import json_safe
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -34,15 +35,6 @@ def interval(e: Estimate | Statistic | None) -> str:
     return f"{_number(e.value)} [{_number(e.low)}, {_number(e.high)}]"
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def write_metrics(results: Sequence[SuiteResult], config: dict[str, Any], path: Path) -> None:
@@ -50,7 +42,7 @@ def write_metrics(results: Sequence[SuiteResult], config: dict[str, Any], path: 
     for r in results:
         summary = asdict(r)
         del summary["per_item"]
-        summaries.append(_finite(summary))
+        summaries.append(json_safe(summary))
     doc = {"rewardkit_version": __version__, "config": config, "results": summaries}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=1, allow_nan=False))

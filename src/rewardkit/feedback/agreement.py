@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import numpy as np
 from rewardkit.evaluation.metrics import agreement, length_split
 from rewardkit.evaluation.metrics.arrays import Floats
 from rewardkit.feedback.labeling import PairLabel
-from rewardkit.records import Pair, render_text
+from rewardkit.records import Pair, json_safe, render_text
 
 
 def cohen_kappa(a: Floats, b: Floats) -> float:
@@ -77,7 +76,7 @@ class AgreementReport:
     annotators: tuple[AnnotatorAgreement, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(_finite(dataclasses.asdict(self)))
+        return dict(json_safe(dataclasses.asdict(self)))
 
 
 def agreement_report(labels: Sequence[PairLabel]) -> AgreementReport:
@@ -179,12 +178,3 @@ def _mean(values: Floats) -> float:
     return float(np.mean(values)) if values.size else float("nan")
 
 
-def _finite(value: Any) -> Any:
-    """NaN (a metric with no pairs) as null, so the JSON stays standard."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
