@@ -21,6 +21,7 @@ LAYERS = {
     "evaluation": 3,
     "hacking": 3,
     "serving": 4,
+    "rl": 4,
     "commands": 5,
     "cli": 5,
 }
@@ -38,9 +39,10 @@ HEAVY = {
         "hacking",
         "serving",
         "feedback",
+        "rl",
         "commands",
     },
-    "transformers": {"models", "training", "evaluation", "hacking", "serving", "feedback"},
+    "transformers": {"models", "training", "evaluation", "hacking", "serving", "feedback", "rl"},
     "fastapi": {"serving"},
     "uvicorn": {"serving"},
 }

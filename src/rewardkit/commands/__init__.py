@@ -55,6 +55,11 @@ COMMANDS: dict[str, Command] = {
         "rewardkit.commands.push:PushConfig",
         "rewardkit.commands.push:run",
     ),
+    "rl": Command(
+        "optimise a small policy against a reward model (TRL GRPO) and watch the gold reward",
+        "rewardkit.commands.rl:RLConfig",
+        "rewardkit.commands.rl:run",
+    ),
     "audit": Command(
         "probe a reward model for hacking (length, flattery, format) and fit its OOD score",
         "rewardkit.commands.audit:AuditConfig",

@@ -58,30 +58,53 @@ def generate_pairs(
         if text_a == text_b:
             continue
         raters = rng.sample(list(annotators), votes_per_pair)
-        verdicts = [
-            r.vote(r.perceived(gold_a, dims_a), r.perceived(gold_b, dims_b), rng) for r in raters
-        ]
-        wins_a, wins_b = verdicts.count("chosen"), verdicts.count("rejected")
-        a_chosen = wins_a > wins_b or (wins_a == wins_b and rng.random() < 0.5)
-        if not a_chosen:
-            verdicts = [_FLIP[v] for v in verdicts]
-            text_a, text_b, gold_a, gold_b = text_b, text_a, gold_b, gold_a
-        votes = tuple(Vote(r.id, v) for r, v in zip(raters, verdicts, strict=True))
-        yield Pair(
-            prompt=prompt.text,
-            chosen=text_a,
-            rejected=text_b,
-            votes=votes,
+        yield vote_pair(
+            prompt.text,
+            (text_a, dims_a),
+            (text_b, dims_b),
+            raters,
+            rng,
             id=f"synth-{seed}-{made}",
-            source="synthetic",
-            metadata={
-                "category": prompt.category,
-                "gold_chosen": round(gold_a, 4),
-                "gold_rejected": round(gold_b, 4),
-                "gold_prefers_chosen": gold_a > gold_b,
-            },
+            metadata={"category": prompt.category},
         )
         made += 1
+
+
+def vote_pair(
+    prompt: str,
+    a: tuple[str, dict[str, float]],
+    b: tuple[str, dict[str, float]],
+    raters: Sequence[Annotator],
+    rng: random.Random,
+    id: str,
+    metadata: dict[str, object] | None = None,
+) -> Pair:
+    """Two (text, gold dimensions) responses voted on by ``raters``; ``chosen`` is the majority's
+    side (a tied vote count is settled by a coin), the gold rewards kept in the metadata."""
+    (text_a, dims_a), (text_b, dims_b) = a, b
+    gold_a, gold_b = gold_reward_of_dimensions(dims_a), gold_reward_of_dimensions(dims_b)
+    verdicts = [
+        r.vote(r.perceived(gold_a, dims_a), r.perceived(gold_b, dims_b), rng) for r in raters
+    ]
+    wins_a, wins_b = verdicts.count("chosen"), verdicts.count("rejected")
+    a_chosen = wins_a > wins_b or (wins_a == wins_b and rng.random() < 0.5)
+    if not a_chosen:
+        verdicts = [_FLIP[v] for v in verdicts]
+        text_a, text_b, gold_a, gold_b = text_b, text_a, gold_b, gold_a
+    return Pair(
+        prompt=prompt,
+        chosen=text_a,
+        rejected=text_b,
+        votes=tuple(Vote(r.id, v) for r, v in zip(raters, verdicts, strict=True)),
+        id=id,
+        source="synthetic",
+        metadata={
+            **(metadata or {}),
+            "gold_chosen": round(gold_a, 4),
+            "gold_rejected": round(gold_b, 4),
+            "gold_prefers_chosen": gold_a > gold_b,
+        },
+    )
 
 
 def label_accuracy(pairs: Iterable[Pair]) -> float:

@@ -1,0 +1,154 @@
+"""One RL run: TRL's ``GRPOTrainer`` optimises the world policy against a proxy reward model.
+
+    result = run_rl(RLSettings(steps=200), policy_dir, [proxy], ood=None, output_dir=out)
+    result.rows            # what log.jsonl holds: proxy, gold, KL, length, spread, OOD per log
+
+Prompts are the synthetic world's (each category alike), written to the policy as
+``policy.policy_prompt`` does. Sampling is at temperature 1 with no top-k or top-p, so the logged
+responses are samples of the policy and their log-ratio estimates the KL without bias. The KL
+coefficient ``beta`` is GRPO's own (a penalty in the loss against a frozen copy of the start).
+The same run scales out with ``accelerate launch``: TRL's trainer does the distribution.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rewardkit.hacking.sampler import sample_prompts
+from rewardkit.models.ood import MahalanobisOod
+from rewardkit.models.reward_model import RewardModel
+from rewardkit.rl.policy import load_policy, policy_prompt
+from rewardkit.rl.rewards import (
+    Mitigation,
+    Probe,
+    StopMetric,
+    StopRule,
+    WorldReward,
+    balanced_prompts,
+)
+
+
+@dataclass(frozen=True)
+class RLSettings:
+    steps: int = 200
+    log_every: int = 5
+    prompts_per_step: int = 8
+    generations: int = 8
+    """Completions per prompt: GRPO's group."""
+    max_completion_length: int = 128
+    lr: float = 5e-4
+    beta: float = 0.0
+    """GRPO's KL coefficient against the starting policy (0: no penalty)."""
+    mitigation: Mitigation = field(default_factory=Mitigation)
+    stop: StopMetric = "none"
+    """End the run when the ensemble's ``spread`` or the ``ood`` score climbs (``StopRule``)."""
+    stop_ratio: float = 1.5
+    prompts: int = 100
+    """Distinct world prompts trained on."""
+    probe_prompts: int = 6
+    """Fixed prompts of each category that every log samples (the world has 6 how-to and 6
+    harmful asks)."""
+    probe_samples: int = 4
+    """Samples per probe prompt at every log."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RLResult:
+    rows: list[dict[str, Any]]
+    output_dir: Path
+    stopped_at: int | None
+    """The step a stop rule ended the run at, if one did."""
+
+
+def prompt_dataset(count: int, seed: int) -> Any:
+    from datasets import Dataset
+
+    prompts = [policy_prompt(p.text) for p in sample_prompts(count, seed)]
+    random.Random(seed).shuffle(prompts)
+    return Dataset.from_dict({"prompt": prompts})
+
+
+class _StopWhenTold:
+    """A TrainerCallback that ends training once the reward's stop rule has fired."""
+
+    def __init__(self, reward: WorldReward) -> None:
+        self.reward = reward
+
+    def __call__(self) -> Any:
+        from transformers import TrainerCallback
+
+        reward = self.reward
+
+        class Callback(TrainerCallback):
+            def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> Any:
+                if reward.stopped_at is not None:
+                    control.should_training_stop = True
+                return control
+
+        return Callback()
+
+
+def run_rl(
+    settings: RLSettings,
+    policy_dir: Path,
+    members: Sequence[RewardModel],
+    output_dir: Path,
+    ood: MahalanobisOod | None = None,
+) -> RLResult:
+    from trl.trainer.grpo_config import GRPOConfig
+    from trl.trainer.grpo_trainer import GRPOTrainer
+
+    torch.manual_seed(settings.seed)
+    tokenizer, policy = load_policy(policy_dir)
+    _, reference = load_policy(policy_dir)
+    stop = StopRule(settings.stop, settings.stop_ratio)
+    reward = WorldReward(members, settings.mitigation, output_dir, settings.log_every, ood, stop)
+    reward.probe = Probe(
+        policy,
+        reference,
+        tokenizer,
+        balanced_prompts(settings.probe_prompts, settings.seed + 1),
+        settings.probe_samples,
+        settings.max_completion_length,
+    )
+    batch = settings.prompts_per_step * settings.generations
+    args = GRPOConfig(
+        output_dir=str(output_dir / "trainer"),
+        max_steps=settings.steps,
+        learning_rate=settings.lr,
+        lr_scheduler_type="constant",  # the same pressure to the end: where a proxy breaks shows
+        per_device_train_batch_size=batch,
+        num_generations=settings.generations,
+        max_completion_length=settings.max_completion_length,
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        beta=settings.beta,
+        activation_checkpointing=False,  # TRL turns it on: memory a tiny model does not need, 5x time
+        seed=settings.seed,
+        logging_steps=settings.log_every,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available(),
+        disable_tqdm=False,
+    )
+    trainer = GRPOTrainer(
+        model=policy,
+        reward_funcs=reward,
+        args=args,
+        train_dataset=prompt_dataset(settings.prompts, settings.seed),
+        processing_class=tokenizer,
+        callbacks=[_StopWhenTold(reward)()],
+    )
+    trainer.train()
+    if reward.rows and reward.rows[-1]["step"] < trainer.state.global_step:
+        reward.log(trainer.state.global_step)  # where the run ended, too
+    return RLResult(reward.rows, output_dir, reward.stopped_at)
