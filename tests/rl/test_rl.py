@@ -11,6 +11,7 @@ import pytest
 import tiny
 import torch
 
+from rewardkit.models.ood import MahalanobisOod
 from rewardkit.rl.loop import RLSettings, run_rl
 from rewardkit.rl.policy import PolicyConfig, fit_world_policy, load_policy, policy_prompt
 from rewardkit.rl.report import interval, read_log, summarize, write_report
@@ -85,6 +86,21 @@ def test_logged_gold_proxy_and_kl_are_those_of_the_world_the_model_and_the_polic
         pytest.approx(0.0, abs=1e-6)
     ]
     assert (tmp_path / "log.jsonl").exists() and read_log(tmp_path / "log.jsonl") == result.rows
+
+
+def test_a_stop_rule_that_fires_ends_the_grpo_run(policy_dir: Path, tmp_path: Path) -> None:
+    proxy = tiny.reward_model("bert", seed=5).eval()
+    width = tiny.WIDTH  # the head reads vectors of the backbone's width
+    detector = MahalanobisOod(torch.zeros(width, dtype=torch.float64),
+                              torch.eye(width, dtype=torch.float64), 1.0, 0.95)  # fmt: skip
+    # ratio 0: fires as soon as it has its two windows of 3 logs, i.e. at the log of step 5
+    settings = RLSettings(steps=20, log_every=1, prompts_per_step=2, generations=2,
+                          max_completion_length=16, probe_prompts=1, probe_samples=1,
+                          stop="ood", stop_ratio=0.0)  # fmt: skip
+    result = run_rl(settings, policy_dir, [proxy], tmp_path, ood=detector)
+    assert result.stopped_at == 5
+    assert [r["step"] for r in result.rows] == [0, 1, 2, 3, 4, 5, 6]  # step 5 ran, then it ended
+    assert all(r["ood"] is not None and r["ood"] > 0 for r in result.rows)
 
 
 def test_mitigations_shape_the_reward_as_written() -> None:

@@ -102,8 +102,11 @@ def run_rl(
     output_dir: Path,
     ood: MahalanobisOod | None = None,
 ) -> RLResult:
-    from trl.trainer.grpo_config import GRPOConfig
-    from trl.trainer.grpo_trainer import GRPOTrainer
+    try:
+        from trl.trainer.grpo_config import GRPOConfig
+        from trl.trainer.grpo_trainer import GRPOTrainer
+    except ImportError as error:
+        raise ValueError("RL runs need TRL: pip install 'rewardkit[rl]'") from error
 
     torch.manual_seed(settings.seed)
     tokenizer, policy = load_policy(policy_dir)

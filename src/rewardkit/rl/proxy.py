@@ -11,6 +11,7 @@ detector fitted on its training responses and saved beside it (so runs log an OO
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from rewardkit.models.backbones import load_tokenizer
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, render_text
 from rewardkit.rl.policy import load_policy, sample_completions
+from rewardkit.rl.rewards import gold_reward_of
 from rewardkit.synthetic import generate_pairs
 from rewardkit.synthetic.annotators import DEFAULT_ANNOTATORS
 from rewardkit.synthetic.generate import vote_pair
@@ -62,37 +64,48 @@ def world_pairs(n: int, labels: Labels, seed: int) -> list[Pair]:
     return out
 
 
-def sampled_pairs(policy_dir: Path, n: int, labels: Labels, seed: int) -> list[Pair]:
-    """``n`` pairs of two samples of the policy to one world prompt, labelled by three of the
-    simulated annotators (``annotators``) or oriented by the gold reward (``gold``); pairs whose
-    texts or gold rewards are equal are skipped, as in the world's own pairs."""
+def policy_samples(policy_dir: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
+    """``n`` (prompt, response, response) triples: two samples of the policy to one world prompt
+    whose texts and gold rewards differ. Cached beside the policy, so proxies that differ only
+    in their labels or their initialisation see the same responses."""
+    cache = policy_dir / f"pair-samples-{seed}-{n}.json"
+    if cache.exists():
+        return [tuple(t) for t in json.loads(cache.read_text())]
+    torch.manual_seed(seed)
     rng = random.Random(seed)
     tokenizer, policy = load_policy(policy_dir)
-    out: list[Pair] = []
-    with tqdm(total=n, desc="labelling policy samples", unit=" pairs") as progress:
+    out: list[tuple[str, str, str]] = []
+    with tqdm(total=n, desc="sampling the policy for proxy pairs", unit=" pairs") as progress:
         while len(out) < n:
             prompts = [make_prompt(rng).text for _ in range(32)]
             doubled = [p for p in prompts for _ in (0, 1)]
             texts = [text for text, _ in sample_completions(policy, tokenizer, doubled)]
             for k, prompt in enumerate(prompts):
                 a, b = texts[2 * k], texts[2 * k + 1]
-                dims_a, dims_b = (
-                    gold_dimensions_of_text(prompt, a),
-                    gold_dimensions_of_text(prompt, b),
-                )
-                if a == b or dims_a is None or dims_b is None or len(out) == n:
-                    continue
-                raters = rng.sample(list(DEFAULT_ANNOTATORS), 3)
-                pair = vote_pair(
-                    prompt, (a, dims_a), (b, dims_b), raters, rng, f"policy-{seed}-{len(out)}"
-                )
-                gold_a, gold_b = pair.metadata["gold_chosen"], pair.metadata["gold_rejected"]
-                if gold_a == gold_b:
-                    continue
-                if labels == "gold" and gold_a < gold_b:
-                    pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
-                out.append(replace(pair, votes=()))
-                progress.update()
+                if (
+                    a != b
+                    and len(out) < n
+                    and gold_reward_of(prompt, a) != gold_reward_of(prompt, b)
+                ):
+                    out.append((prompt, a, b))
+                    progress.update()
+    cache.write_text(json.dumps(out))
+    return out
+
+
+def sampled_pairs(policy_dir: Path, n: int, labels: Labels, seed: int) -> list[Pair]:
+    """``policy_samples`` labelled by three of the simulated annotators (``annotators``) or
+    oriented by the gold reward (``gold``)."""
+    rng = random.Random(seed + 1)
+    out = []
+    for k, (prompt, a, b) in enumerate(policy_samples(policy_dir, n, seed)):
+        dims_a, dims_b = gold_dimensions_of_text(prompt, a), gold_dimensions_of_text(prompt, b)
+        assert dims_a is not None and dims_b is not None  # world prompts, checked when sampled
+        raters = rng.sample(list(DEFAULT_ANNOTATORS), 3)
+        pair = vote_pair(prompt, (a, dims_a), (b, dims_b), raters, rng, f"policy-{seed}-{k}")
+        if labels == "gold" and not pair.metadata["gold_prefers_chosen"]:
+            pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
+        out.append(replace(pair, votes=()))
     return out
 
 

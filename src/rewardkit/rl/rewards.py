@@ -1,18 +1,19 @@
 """The reward an RL run optimises, and what it logs beside it: the gold reward, the KL to the
 starting policy, length, and the proxy's ensemble spread and OOD score.
 
-``WorldReward`` is a TRL reward function (``prompts, completions, completion_ids, ...`` in, one
-float per completion out). It scores every completion with the proxy members (each member's
-normalised score, so independently trained members share a scale) and applies the mitigation:
+``WorldReward`` is a TRL reward function (``prompts, completions, ...`` in, one float per
+completion out). It scores every completion with the proxy members (each member's normalised
+score, so independently trained members share a scale) and applies the mitigation:
 
 - ``aggregate``: how members combine (``mean``; ``min``; ``uncertainty`` = mean - lambda * var,
   Coste et al. 2023);
 - ``length_penalty``: subtracted per word of the response (Singhal et al. 2023's length
   exploitation);
 
-and every ``log_every`` steps it writes one row of means to ``log.jsonl`` and every completion
-with its values to ``samples.jsonl``. A ``StopRule`` ends the run when the ensemble's spread or
-the OOD score climbs above a multiple of its starting level.
+and every ``log_every`` steps its ``Probe`` samples the current policy on fixed prompts; each
+sample's values go to ``samples.jsonl`` and their means to one row of ``log.jsonl``. A
+``StopRule`` ends the run when the ensemble's spread or the OOD score climbs above a multiple of
+its starting level.
 
 GRPO already subtracts each prompt's group mean from the rewards, so reward centring (a constant
 baseline) is built in rather than an option here.
