@@ -42,9 +42,9 @@ from rewardkit.hacking.lab import (
     sweep,
 )
 from rewardkit.hacking.plots import curves_figure
-from rewardkit.models.backbones import load_tokenizer
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair
+from rewardkit.rl.proxy import tiny_backbone
 from rewardkit.synthetic import generate_pairs
 from rewardkit.training import TrainConfig, train
 
@@ -59,26 +59,6 @@ def labelled_pairs(n: int, flip: float, seed: int) -> list[Pair]:
             pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
         out.append(replace(pair, votes=()))
     return out
-
-
-def tiny_backbone(path: Path, width: int, seed: int) -> Path:
-    import transformers
-
-    tokenizer = load_tokenizer("minilm")
-    torch.manual_seed(seed)
-    config = transformers.BertConfig(  # type: ignore[call-arg]
-        vocab_size=len(tokenizer),
-        hidden_size=width,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=2 * width,
-        max_position_embeddings=256,
-        num_labels=1,
-    )
-    network = transformers.AutoModelForSequenceClassification.from_config(config)  # type: ignore[no-untyped-call]
-    model = RewardModel.from_network(network, tokenizer, max_length=256, backbone="tiny-bert")
-    model.save(path)
-    return path
 
 
 def train_proxy(data: Path, out: Path, args: argparse.Namespace, seed: int) -> RewardModel:

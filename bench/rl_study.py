@@ -30,11 +30,12 @@ import torch
 
 from rewardkit.models.ood import load_ood
 from rewardkit.models.reward_model import RewardModel
-from rewardkit.rl.loop import RLSettings, run_rl
+from rewardkit.rl.loop import run_rl
 from rewardkit.rl.policy import PolicyConfig, fit_world_policy
-from rewardkit.rl.proxy import Labels, ProxyConfig, train_world_proxy
+from rewardkit.rl.proxy import ProxyConfig, train_world_proxy
 from rewardkit.rl.report import Rows, summarize, write_report
-from rewardkit.rl.rewards import Mitigation, StopRule
+from rewardkit.rl.rewards import StopRule
+from rewardkit.rl.settings import Labels, RLSettings
 
 
 def until_stop(rows: Rows, rule: StopRule) -> Rows:
@@ -81,7 +82,7 @@ def main() -> None:
             ),
             "annotator labels, ensemble min of 3": (
                 members,
-                replace(base, mitigation=Mitigation("min")),
+                replace(base, aggregate="min"),
             ),
         }
         for name, (paths, settings) in plans.items():

@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from crowdkit.aggregation import GLAD as CrowdGLAD
 from crowdkit.aggregation import MACE as CrowdMACE
 from crowdkit.aggregation import DawidSkene as CrowdDawidSkene
 from crowdkit.aggregation import MajorityVote as CrowdMajorityVote
 
 from rewardkit.aggregation import (
+    AGGREGATORS,
+    GLAD,
     LABELS,
     MACE,
     AnnotatorBT,
@@ -123,6 +126,76 @@ def test_bradley_terry_finds_position_bias_and_an_adversary() -> None:
     assert ((p > 0.5) == truth).mean() == 1.0
 
 
+def test_glad_posterior_by_hand() -> None:
+    table, _ = from_rows(ONE_TASK)
+    model = GLAD()
+    model.annotators = table.annotators
+    # easiness e^0 = 1, so P(right) = sigmoid(alpha): 0.8, 0.6, 0.5; a wrong label (1 - a) / 2
+    model.ability = np.log(np.array([0.8 / 0.2, 0.6 / 0.4, 1.0]))
+    # truth chosen:   0.8 * 0.6 * 0.25 = 0.12    (C's rejected is wrong: (1 - 0.5) / 2)
+    # truth rejected: 0.1 * 0.2 * 0.5  = 0.01
+    # truth tie:      0.1 * 0.2 * 0.25 = 0.005   total 0.135 (the uniform prior cancels)
+    proba = model.posterior(table, table.annotator, np.zeros(1))
+    np.testing.assert_allclose(proba, [[0.12 / 0.135, 0.01 / 0.135, 0.005 / 0.135]])
+    sided = GLAD(tie_class=False)
+    sided.annotators, sided.ability = model.annotators, model.ability
+    # the truth a side: the tie drops out, 0.12 and 0.01 renormalised
+    np.testing.assert_allclose(
+        sided.posterior(table, table.annotator, np.zeros(1)), [[0.12 / 0.13, 0.01 / 0.13, 0]]
+    )
+
+
+def test_glad_easiness_solves_its_equations() -> None:
+    """predict_proba fits the pair's log easiness beta with the abilities fixed; at the answer,
+    the posterior is the formula above at e^beta, and the M-step's gradient is zero:
+    sum over votes of (P(vote is right) - a) alpha e^beta = beta - 1 (the N(1, 1) prior)."""
+    table, _ = from_rows(ONE_TASK)
+    model = GLAD()
+    model.annotators = table.annotators
+    alpha = np.array([1.5, 0.5, -0.5])
+    model.ability = alpha
+    (beta,), proba = model.easiness(table)
+    a = 1 / (1 + np.exp(-alpha * np.exp(beta)))
+    votes = np.array([0, 0, 1])  # chosen, chosen, rejected
+    given = np.array(
+        [[a[j] if votes[j] == k else (1 - a[j]) / 2 for j in range(3)] for k in range(3)]
+    )
+    np.testing.assert_allclose(proba[0], given.prod(axis=1) / given.prod(axis=1).sum(), atol=1e-7)
+    right = proba[0, votes]
+    assert abs(((right - a) * alpha * np.exp(beta)).sum() - (beta - 1)) < 1e-6
+
+
+def test_glad_finds_the_adversary_and_the_hard_pairs() -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    truth = rng.integers(0, 2, n)  # 0 chosen, 1 rejected
+    hard = np.arange(n) < n // 2  # on these everyone guesses
+    rows = []
+    for i in range(n):
+        for j, p_right in enumerate((0.9, 0.9, 0.9, 0.1)):  # the last votes against the truth
+            right = rng.random() < (0.5 if hard[i] else p_right)
+            rows.append((f"t{i}", f"a{j}", LABELS[truth[i] if right else 1 - truth[i]]))
+    table, _ = from_rows(rows)
+    model = fit_label_model("glad_sided", table, symmetric=False)
+    assert isinstance(model, GLAD)
+    assert model.ability[:3].min() > 0 > model.ability[3]
+    beta, proba = model.easiness(table)
+    assert beta[~hard].mean() > beta[hard].mean() + 0.4  # four votes a pair: the prior weighs in
+    assert ((proba[:, 0] < proba[:, 1]) == truth)[~hard].mean() > 0.98
+
+
+@pytest.mark.parametrize("name", sorted(AGGREGATORS))
+def test_every_label_model_labels_new_pairs(name: str) -> None:
+    fitted_on = list(generate_pairs(200, seed=11, votes_per_pair=5))
+    new = list(generate_pairs(100, seed=12, votes_per_pair=5))
+    model = fit_label_model(name, from_pairs(fitted_on))
+    proba = model.predict_proba(from_pairs(new, model.annotators))
+    assert proba.shape == (100, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    gold = np.array([p.metadata["gold_prefers_chosen"] for p in new])
+    assert ((p_chosen(proba) > 0.5) == gold).mean() > 0.85, name
+
+
 def test_unknown_annotator_is_an_error_naming_them() -> None:
     table, _ = from_rows(ONE_TASK)
     model = DawidSkene().fit(table)
@@ -183,6 +256,33 @@ def test_mace_matches_crowd_kit(synthetic_table: VoteTable) -> None:
     ours = MACE(n_iter=50, tol=0).fit(synthetic_table).predict_proba(synthetic_table)
     theirs = CrowdMACE(n_iter=50, n_restarts=1).fit_predict_proba(_crowd_frame(synthetic_table))
     np.testing.assert_allclose(ours, _crowd_proba(theirs), atol=1e-3)
+
+
+@crowd_kit_warnings
+def test_glad_first_e_step_matches_crowd_kit(synthetic_table: VoteTable) -> None:
+    # crowd-kit with n_iter=0 returns its posterior at the start, alpha = beta = 1 (our priors'
+    # means), the uniform class prior: the E-step alone, cheap. The whole fit is the slow test.
+    model = GLAD()
+    model.annotators = synthetic_table.annotators
+    model.ability = np.ones(len(model.annotators))
+    ours = model.posterior(synthetic_table, synthetic_table.annotator, np.ones(80))
+    theirs = CrowdGLAD(n_iter=0).fit_predict_proba(_crowd_frame(synthetic_table))
+    np.testing.assert_allclose(ours, _crowd_proba(theirs), atol=1e-9)
+
+
+@pytest.mark.slow
+@crowd_kit_warnings
+def test_glad_matches_crowd_kit(synthetic_table: VoteTable) -> None:
+    # The table has all three labels, so crowd-kit's inferred K is our fixed 3 and the models
+    # coincide (without ties it would fit K = 2, another model). Its defaults stop early: the
+    # loop ends when its objective stops rising (after two iterations here) and the M-step's
+    # gradient tolerance is 1e-2 (P off by 1e-3 at that point); so it runs a fixed number of
+    # iterations with a tight M-step, and both reach the same fixed point (measured: 1e-7).
+    ours = GLAD().fit(synthetic_table).predict_proba(synthetic_table)
+    theirs = CrowdGLAD(n_iter=20, tol=-np.inf, m_step_max_iter=100, m_step_tol=1e-6)
+    np.testing.assert_allclose(
+        ours, _crowd_proba(theirs.fit_predict_proba(_crowd_frame(synthetic_table))), atol=1e-3
+    )
 
 
 def test_symmetric_dawid_skene_recovers_reliabilities() -> None:

@@ -12,10 +12,11 @@ import tiny
 import torch
 
 from rewardkit.models.ood import MahalanobisOod
-from rewardkit.rl.loop import RLSettings, run_rl
+from rewardkit.rl.loop import run_rl
 from rewardkit.rl.policy import PolicyConfig, fit_world_policy, load_policy, policy_prompt
 from rewardkit.rl.report import interval, read_log, summarize, write_report
-from rewardkit.rl.rewards import Mitigation, Probe, StopRule, gold_reward_of, proxy_values
+from rewardkit.rl.rewards import Probe, StopRule, gold_reward_of, proxy_values
+from rewardkit.rl.settings import Mitigation, RLSettings
 
 TINY_POLICY = PolicyConfig(width=32, layers=1, heads=2, vocab_size=300, examples=300, steps=30)
 

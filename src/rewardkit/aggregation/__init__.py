@@ -24,6 +24,7 @@ from rewardkit.aggregation.annotators import AnnotatorReport, annotator_reports
 from rewardkit.aggregation.base import LabelModel
 from rewardkit.aggregation.counts import VOTE_SOURCES, oasst_votes
 from rewardkit.aggregation.dawid_skene import DawidSkene
+from rewardkit.aggregation.glad import GLAD
 from rewardkit.aggregation.labels import DropRules, labelled_pairs
 from rewardkit.aggregation.mace import MACE
 from rewardkit.aggregation.majority import MajorityVote, vote_shares
@@ -42,6 +43,7 @@ from rewardkit.aggregation.table import (
 __all__ = [
     "AGGREGATORS",
     "AGREEMENT_STATISTICS",
+    "GLAD",
     "LABELS",
     "MACE",
     "VOTE_SOURCES",

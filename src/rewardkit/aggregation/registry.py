@@ -8,6 +8,7 @@ from functools import partial
 
 from rewardkit.aggregation.base import LabelModel
 from rewardkit.aggregation.dawid_skene import DawidSkene
+from rewardkit.aggregation.glad import GLAD
 from rewardkit.aggregation.mace import MACE
 from rewardkit.aggregation.majority import MajorityVote
 from rewardkit.aggregation.pairwise_bt import AnnotatorBT
@@ -18,6 +19,8 @@ AGGREGATORS: dict[str, Callable[[], LabelModel]] = {
     "dawid_skene": DawidSkene,
     "dawid_skene_sided": partial(DawidSkene, tie_class=False),
     "mace": MACE,
+    "glad": GLAD,
+    "glad_sided": partial(GLAD, tie_class=False),
     "bradley_terry": AnnotatorBT,
 }
 

@@ -38,7 +38,8 @@ class AggregateConfig(InputConfig):
     """Output file of pairs (any suffix `data convert` writes)."""
     method: str = "dawid_skene"
     """Label model: majority, dawid_skene (chosen/rejected/tie classes), dawid_skene_sided
-    (the truth is always a side), mace or bradley_terry (see docs/aggregation.md)."""
+    (the truth is always a side), mace, glad, glad_sided or bradley_terry (see
+    docs/aggregation.md)."""
     symmetric: bool = True
     """Fit on every pair seen from both sides, so which side the data calls chosen is no evidence."""
     votes_from: Literal["votes", "oasst_counts"] = "votes"

@@ -14,14 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from rewardkit.hacking.ensemble import COSTE_LAMBDA, Aggregate
-from rewardkit.rl.proxy import Labels
+from rewardkit.rl.settings import Labels, RLSettings
 
 
 @dataclass
-class RLConfig:
+class RLConfig(RLSettings):
     reward_model: list[str] = field(default_factory=list)
     """Reward model directories to optimise against (several: an ensemble); none: train proxies
     on the synthetic world."""
@@ -35,26 +33,6 @@ class RLConfig:
     """A policy directory to start from; empty: fit the world policy (cached in output_dir)."""
     policy_steps: int = 300
     """Steps fitting the world policy."""
-    steps: int = 150
-    """GRPO steps."""
-    log_every: int = 5
-    prompts_per_step: int = 8
-    generations: int = 8
-    """Completions per prompt (GRPO's group)."""
-    max_completion_length: int = 128
-    lr: float = 5e-4
-    beta: float = 0.0
-    """KL coefficient against the starting policy (GRPO's beta; 0: none)."""
-    aggregate: Aggregate = "mean"
-    """How ensemble members combine into the reward: mean, min or uncertainty (mean - lam var)."""
-    lam: float = COSTE_LAMBDA
-    length_penalty: float = 0.0
-    """Reward taken off per word of the response."""
-    stop: Literal["none", "spread", "ood"] = "none"
-    """End the run when the ensemble's spread or the OOD score climbs above --stop_ratio times
-    its starting level."""
-    stop_ratio: float = 1.5
-    seed: int = 0
     threads: int = 0
     """CPU threads (0: torch's default)."""
     output_dir: str = "runs/rl"
@@ -65,11 +43,10 @@ def run(cfg: RLConfig) -> int:
 
     from rewardkit.models.ood import load_ood
     from rewardkit.models.reward_model import RewardModel
-    from rewardkit.rl.loop import RLSettings, run_rl
+    from rewardkit.rl.loop import run_rl
     from rewardkit.rl.policy import PolicyConfig, fit_world_policy
     from rewardkit.rl.proxy import ProxyConfig, train_world_proxy
     from rewardkit.rl.report import summarize, write_report
-    from rewardkit.rl.rewards import Mitigation
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -84,23 +61,12 @@ def run(cfg: RLConfig) -> int:
         for k in range(max(1, cfg.members))
     ]
     members = [RewardModel.load(p) for p in paths]
-    policy = Path(cfg.policy) if cfg.policy else fit_world_policy(
-        out / "policy", PolicyConfig(steps=cfg.policy_steps)
+    policy = (
+        Path(cfg.policy)
+        if cfg.policy
+        else fit_world_policy(out / "policy", PolicyConfig(steps=cfg.policy_steps))
     )
-    settings = RLSettings(
-        steps=cfg.steps,
-        log_every=cfg.log_every,
-        prompts_per_step=cfg.prompts_per_step,
-        generations=cfg.generations,
-        max_completion_length=cfg.max_completion_length,
-        lr=cfg.lr,
-        beta=cfg.beta,
-        mitigation=Mitigation(cfg.aggregate, cfg.lam, cfg.length_penalty),
-        stop=cfg.stop,
-        stop_ratio=cfg.stop_ratio,
-        seed=cfg.seed,
-    )
-    result = run_rl(settings, policy, members, out, ood=load_ood(paths[0]))
+    result = run_rl(cfg, policy, members, out, ood=load_ood(paths[0]))
     summary = summarize(result.rows)
     (out / "summary.json").write_text(
         json.dumps({**asdict(summary), "stopped_at": result.stopped_at}, indent=2)

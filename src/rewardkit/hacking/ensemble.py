@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Text
 from rewardkit.scoring import BATCH_TOKENS
+
+if TYPE_CHECKING:  # the aggregates are plain numpy: importing them loads no torch
+    from rewardkit.models.reward_model import RewardModel
 
 Aggregate = Literal["mean", "min", "uncertainty"]
 AGGREGATES: tuple[Aggregate, ...] = ("mean", "min", "uncertainty")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,39 +24,8 @@ from rewardkit.hacking.sampler import sample_prompts
 from rewardkit.models.ood import MahalanobisOod
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.rl.policy import load_policy, policy_prompt
-from rewardkit.rl.rewards import (
-    Mitigation,
-    Probe,
-    StopMetric,
-    StopRule,
-    WorldReward,
-    balanced_prompts,
-)
-
-
-@dataclass(frozen=True)
-class RLSettings:
-    steps: int = 200
-    log_every: int = 5
-    prompts_per_step: int = 8
-    generations: int = 8
-    """Completions per prompt: GRPO's group."""
-    max_completion_length: int = 128
-    lr: float = 5e-4
-    beta: float = 0.0
-    """GRPO's KL coefficient against the starting policy (0: no penalty)."""
-    mitigation: Mitigation = field(default_factory=Mitigation)
-    stop: StopMetric = "none"
-    """End the run when the ensemble's ``spread`` or the ``ood`` score climbs (``StopRule``)."""
-    stop_ratio: float = 1.5
-    prompts: int = 100
-    """Distinct world prompts trained on."""
-    probe_prompts: int = 6
-    """Fixed prompts of each category that every log samples (the world has 6 how-to and 6
-    harmful asks)."""
-    probe_samples: int = 4
-    """Samples per probe prompt at every log."""
-    seed: int = 0
+from rewardkit.rl.rewards import Probe, StopRule, WorldReward, balanced_prompts
+from rewardkit.rl.settings import RLSettings
 
 
 @dataclass(frozen=True)

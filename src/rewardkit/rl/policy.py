@@ -167,7 +167,7 @@ def sample_completions(
     ids up to and with the eos (the policy chose to stop: that choice has a probability too)."""
     encoded = tokenizer(
         [policy_prompt(p) for p in prompts], return_tensors="pt", padding=True, padding_side="left"
-    )
+    ).to(next(model.parameters()).device)
     with torch.no_grad():
         output = model.generate(
             **encoded,

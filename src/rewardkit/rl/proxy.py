@@ -15,7 +15,6 @@ import json
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import torch
 from tqdm import tqdm
@@ -27,14 +26,12 @@ from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, render_text
 from rewardkit.rl.policy import load_policy, sample_completions
 from rewardkit.rl.rewards import gold_reward_of
+from rewardkit.rl.settings import LABELS, Labels
 from rewardkit.synthetic import generate_pairs
 from rewardkit.synthetic.annotators import DEFAULT_ANNOTATORS
 from rewardkit.synthetic.generate import vote_pair
 from rewardkit.synthetic.world import gold_dimensions_of_text, make_prompt
 from rewardkit.training import TrainConfig, train
-
-Labels = Literal["annotators", "gold"]
-LABELS: tuple[Labels, ...] = ("annotators", "gold")
 
 
 @dataclass(frozen=True)

@@ -23,37 +23,28 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
-from rewardkit.hacking.ensemble import COSTE_LAMBDA, Aggregate, aggregate, member_scores
+from rewardkit.hacking.ensemble import aggregate, member_scores
 from rewardkit.models.ood import MahalanobisOod, pooled_features
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.rl.policy import policy_prompt, sample_completions
+from rewardkit.rl.settings import Mitigation, StopMetric
 from rewardkit.synthetic.world import (
     CATEGORIES,
     gold_dimensions_of_text,
     gold_reward_of_dimensions,
     make_prompt,
 )
-
-StopMetric = Literal["none", "spread", "ood"]
-
-
-@dataclass(frozen=True)
-class Mitigation:
-    aggregate: Aggregate = "mean"
-    lam: float = COSTE_LAMBDA
-    """The variance weight of the ``uncertainty`` aggregate."""
-    length_penalty: float = 0.0
-    """Reward units taken off per word of the response."""
 
 
 @dataclass
@@ -190,18 +181,21 @@ class WorldReward:
         self.members, self.mitigation, self.ood = list(members), mitigation, ood
         self.log_every, self.stop = max(1, log_every), stop or StopRule()
         self.probe: Probe | None = None
+        # under `accelerate launch` every process computes rewards; one of them writes the logs
+        self.is_main_process = int(os.environ.get("RANK", "0")) == 0
         self.rows: list[dict[str, Any]] = []
         self.stopped_at: int | None = None
-        output_dir.mkdir(parents=True, exist_ok=True)
         self.log_path, self.samples_path = output_dir / "log.jsonl", output_dir / "samples.jsonl"
-        for path in (self.log_path, self.samples_path):
-            path.write_text("")
+        if self.is_main_process:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            for path in (self.log_path, self.samples_path):
+                path.write_text("")
 
     def __call__(
         self, prompts: list[str], completions: list[str], trainer_state: Any = None, **_: Any
     ) -> list[float | None]:
         step = int(trainer_state.global_step) if trainer_state is not None else 0
-        if step % self.log_every == 0:
+        if step % self.log_every == 0 and self.is_main_process:
             self.log(step)
         values = proxy_values(self.members, prompts, completions, self.mitigation)
         return [float(v) for v in values.reward]
