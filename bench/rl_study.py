@@ -9,12 +9,14 @@ initialisation), then GRPO runs of --steps against:
 
 - the annotator-label proxy, no mitigation;
 - the gold-label proxy, no mitigation (does the fall come later?);
-- the annotator-label proxy with GRPO's KL penalty (--beta);
+- the annotator-label and the gold-label proxy with GRPO's KL penalty (--beta);
 - the ensemble's most pessimistic member (min over 3 annotator-label members);
 - the annotator-label proxy, stopped when its OOD score climbs past --stop_ratio of its start
   (read off the unmitigated run: with the same seed the run is the same until the stop fires).
 
-Writes report.md and rl.png (gold and proxy against sqrt KL) under --out, and results.json.
+Writes report.md and rl.png (gold and proxy against sqrt KL) under --out, and results.json. A
+finished run keeps its rows (rows.json in its folder) and is read back when the study is rerun,
+so settings can be added without running the others again.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def main() -> None:
                 [noisy],
                 replace(base, beta=args.beta),
             ),
+            f"gold labels, KL penalty beta={args.beta:g}": ([gold], replace(base, beta=args.beta)),
             "annotator labels, ensemble min of 3": (
                 members,
                 replace(base, aggregate="min"),
@@ -89,21 +92,26 @@ def main() -> None:
             if args.runs and not any(name.startswith(r) for r in args.runs):
                 continue
             where = out / f"seed{seed}" / re.sub(r"[^a-z0-9.=]+", "-", name.lower())
-            result = run_rl(
-                replace(settings, seed=seed),
-                policy,
-                [RewardModel.load(p) for p in paths],
-                where,
-                ood=load_ood(paths[0]),
-            )
-            runs.setdefault(name, []).append(result.rows)
+            done = where / "rows.json"  # a finished run is read back, not run again
+            if done.exists():
+                rows = json.loads(done.read_text())
+            else:
+                rows = run_rl(
+                    replace(settings, seed=seed),
+                    policy,
+                    [RewardModel.load(p) for p in paths],
+                    where,
+                    ood=load_ood(paths[0]),
+                ).rows
+                done.write_text(json.dumps(rows))
+            runs.setdefault(name, []).append(rows)
             if name.startswith("annotator labels, no mitigation"):
                 # a stop changes nothing before it fires: read it off the unmitigated run
-                stopped = until_stop(result.rows, StopRule("ood", args.stop_ratio))
+                stopped = until_stop(rows, StopRule("ood", args.stop_ratio))
                 runs.setdefault(
                     f"annotator labels, stop when OOD > {args.stop_ratio:g}x start", []
                 ).append(stopped)
-            s = summarize(result.rows)
+            s = summarize(rows)
             print(f"seed {seed} | {name}: gold {s.start_gold:.2f} -> peak {s.peak_gold:.2f} "
                   f"(step {s.peak_step}, KL {s.peak_kl:.1f}) -> end {s.end_gold:.2f}; proxy end "
                   f"{s.end_proxy:.2f}; {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip

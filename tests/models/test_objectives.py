@@ -14,11 +14,18 @@ import transformers
 
 from rewardkit.losses import LOSSES, Outputs, Targets, odin_loss, pearson_batch
 from rewardkit.models import RewardModel
-from rewardkit.models.gate import GATE_FILE, Gate, GateConfig, fit_gate, gated_scores
+from rewardkit.models.gate import (
+    GATE_FILE,
+    Gate,
+    GateConfig,
+    fit_fixed_weights,
+    fit_gate,
+    gated_scores,
+)
 from rewardkit.records import Pair
 from rewardkit.training.examples import Example
 from rewardkit.training.loop import train
-from rewardkit.training.objectives import start_at_mean_ratings
+from rewardkit.training.objectives import in_rating_spreads, start_at_mean_ratings
 
 NAMES = ["helpfulness", "safety"]
 MATH = "What is 2 plus 3?"
@@ -93,9 +100,10 @@ def _pairs_by_prompt(model: RewardModel) -> list[Pair]:
 def test_gate_learns_which_objective_each_prompt_wants() -> None:
     model = tiny.reward_model("bert", head="objectives", objectives=NAMES).eval()
     pairs = _pairs_by_prompt(model)
-    fit = fit_gate(model, pairs, GateConfig(epochs=300, lr=1e-2))
+    # two prompts: none to spare for validation, every epoch is trained and the last kept
+    fit = fit_gate(model, pairs, GateConfig(epochs=300, lr=1e-2, validation=0.0))
     assert fit.skipped == 0 and len(fit.data.kept) == len(pairs)
-    assert fit.losses[-1] < fit.losses[0]
+    assert fit.losses[-1] < fit.losses[0] and fit.epoch == 300 and not fit.validation_losses
     model.gate = fit.gate
     shares = model.gate_weights([MATH, HARMFUL])
     assert shares[0] is not None and shares[1] is not None
@@ -106,6 +114,51 @@ def test_gate_learns_which_objective_each_prompt_wants() -> None:
     sides = zip(raw[0::2], raw[1::2], strict=True)
     right = sum(c is not None and r is not None and c > r for c, r in sides)
     assert right / len(pairs) > 0.9
+
+
+def test_fixed_weights_by_hand() -> None:
+    # objective 0 differs by 1 in two pairs won 3 times out of 4: s(w0) = 3/4, w0 = ln 3;
+    # objective 1 differs by 2 in two pairs won 1 time out of 5: s(2 w1) = 1/5, w1 = -ln(2);
+    # the rows are orthogonal, so each weight is fitted alone
+    chosen = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 2.0]])
+    p = torch.tensor([0.75, 0.75, 0.2, 0.2])
+    weights = fit_fixed_weights(chosen, torch.zeros_like(chosen), p)
+    assert weights.tolist() == pytest.approx([math.log(3), -math.log(2)], abs=1e-4)
+    # the scale of an output does not matter: tenfold outputs, a tenth of the weight
+    tenfold = fit_fixed_weights(chosen * 10, torch.zeros_like(chosen), p)
+    assert tenfold.tolist() == pytest.approx([math.log(3) / 10, -math.log(2) / 10], abs=1e-5)
+
+
+def test_a_gate_starts_at_the_fixed_weights() -> None:
+    gate = Gate(features=4, objectives=3, hidden=5)
+    gate.start_at(torch.tensor([0.5, -1.0, 2.0]))
+    expected = torch.tensor([[0.5, -1.0, 2.0]] * 2)
+    assert torch.allclose(gate(torch.randn(2, 4)), expected, atol=1e-6)
+
+
+def test_the_gate_kept_is_the_epoch_best_on_validation_prompts() -> None:
+    model = tiny.reward_model("bert", head="objectives", objectives=NAMES).eval()
+    prompts = [f"What is {a} plus {b}?" for a in range(2, 9) for b in range(2, 5)]
+    a, b = RESPONSES[:2]
+    scored = model.score(prompts * 2, [a] * len(prompts) + [b] * len(prompts)).objectives
+    assert scored is not None
+    helpful = [o["helpfulness"] if o else math.nan for o in scored]
+    # helpfulness decides, as the model sees it: a fixed mix fits every prompt
+    pairs = [
+        Pair(p, a, b) if helpful[i] > helpful[i + len(prompts)] else Pair(p, b, a)
+        for i, p in enumerate(prompts)
+    ]
+    start = fit_gate(model, pairs, GateConfig(epochs=0))
+    assert start.epoch == 0 and len(start.validation_losses) == 1
+    with torch.no_grad():  # no epoch: the gate is the fixed mix for every prompt
+        mix = start.gate(start.data.features)
+    assert torch.allclose(mix, start.fixed.expand_as(mix), atol=1e-6)
+    margins = (start.data.chosen - start.data.rejected) @ start.fixed
+    assert bool((margins > 0).all())  # the fixed mix alone orders every pair
+    fit = fit_gate(model, pairs, GateConfig(epochs=40, lr=3e-2))
+    assert len(fit.validation_losses) == 41 and len(fit.losses) == 40
+    assert fit.validation_losses[fit.epoch] == min(fit.validation_losses)
+    assert fit.epoch < 40 or fit.validation_losses[-1] == min(fit.validation_losses)
 
 
 def test_a_gated_model_saves_beside_and_loads(tmp_path: Path) -> None:
@@ -143,9 +196,11 @@ def test_two_stages_in_one_run(tiny_bert_dir: Path, tmp_path: Path) -> None:
     assert set(report["eval"]) == {
         "accuracy", "fixed_accuracy", "gold_accuracy", "fixed_gold_accuracy"
     }  # fmt: skip
+    assert report["epoch_kept"] >= 0 and len(report["fixed_weights"]) == len(names)
     model = RewardModel.load(result.model_dir)
     assert model.gate is not None and model.info.gate == GATE_FILE
     assert model.info.std > 0
+    assert model.info.weights == report["fixed_weights"]  # the fitted mix, without the gate
 
 
 def test_odin_run_scores_with_the_quality_head_alone(tiny_llama_dir: Path, tmp_path: Path) -> None:
@@ -180,3 +235,21 @@ def test_a_fresh_regression_head_starts_at_the_mean_ratings() -> None:
     head = model.head()
     assert isinstance(head, torch.nn.Linear) and head.bias is not None
     assert head.bias.tolist() == pytest.approx([2.0, 4.0])  # a missing rating is left out
+
+
+def test_the_regression_loss_weighs_each_objective_in_its_own_spread() -> None:
+    model = tiny.reward_model("bert", head="objectives", objectives=NAMES)
+    unit = model.unit(model.encode_parts(MATH, "5"))
+    ratings = [(1.0, 10.0, math.nan, 7.0), (3.0, 30.0, math.nan, 7.0)]
+    examples = [Example(unit, "rating", ratings=r) for r in ratings]
+    loss = in_rating_spreads(LOSSES["regression"], examples)
+    values = torch.tensor([[2.0, 20.0, 1.0, 8.0], [2.0, 20.0, 1.0, 8.0]])
+    out = Outputs(values, values.mean(dim=1), values[:, :1])
+    targets = Targets(ratings=torch.tensor(ratings))
+    # spreads 1 and 10; a never-rated objective and a constant one keep their units (1):
+    # errors (1, 1, 1) on each row, squared and averaged over the six known ratings: 1
+    assert float(loss(out, targets)) == pytest.approx(1.0)
+    # plain squared error: (1 + 100 + 1) per row over 6 ratings
+    assert float(LOSSES["regression"](out, targets)) == pytest.approx(34.0)
+    pair = Example(unit, "pair")
+    assert in_rating_spreads(LOSSES["regression"], [pair]) is LOSSES["regression"]

@@ -17,7 +17,13 @@ objective so that an objective where less is better (verbosity) can count agains
     model.save("out/model")                 # gate.safetensors beside, named in rewardkit.json
 
 The gate is small and the backbone frozen, so fitting precomputes every response's K outputs
-and every prompt's embedding once, then trains the MLP on those tensors.
+and every prompt's embedding once, then trains the MLP on those tensors. Fitting starts from
+the best fixed mix: ``a`` is first fitted alone by Bradley-Terry (a convex logistic regression
+on the outputs' differences) with every prompt's shares equal, and the MLP then moves away from
+it only while a prompt-disjoint share of the pairs says that helps (early stopping). Measured on
+the synthetic world (MiniLM, 640 pairs): started at ``a = 1`` the scales barely move in 90 Adam
+steps (at most about lr per step), so verbosity could not count against the score and the gate
+reached 0.854 gold accuracy against 0.926 for the fixed mix fitted by Bradley-Terry.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from rewardkit.data import is_eval
 from rewardkit.losses import bradley_terry_loss
 from rewardkit.models.inputs import UnscorableText
 from rewardkit.models.pooling import last_token, mean_tokens
@@ -60,6 +67,16 @@ class Gate(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.shares(features) * self.scale
+
+    def start_at(self, weights: torch.Tensor) -> None:
+        """Every prompt mixed by the fixed ``weights`` (K,): equal shares (the last layer at
+        zero), scales K times the weights."""
+        last = self.net[2]
+        assert isinstance(last, nn.Linear)
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.zero_()
+            self.scale.copy_(weights * len(weights))
 
 
 def save_gate(gate: Gate, path: Path) -> None:
@@ -133,15 +150,18 @@ def prompt_weights(model: RewardModel, gate: Gate, prompts: Sequence[Text]) -> t
 class GateConfig:
     hidden: int = 64
     """Width of the gate's hidden layer."""
-    epochs: int = 30
-    """Passes over the precomputed pairs (cheap: the backbone is not run again). More overfit
-    in a measured run (640 synthetic pairs, MiniLM): held-out accuracy 0.79 after 20 epochs,
-    0.74 after 300."""
+    epochs: int = 100
+    """Most passes over the precomputed pairs (cheap: the backbone is not run again); the gate
+    kept is the epoch with the lowest loss on the validation prompts."""
     lr: float = 3e-3
     """Adam learning rate."""
     batch_size: int = 256
     """Pairs per step."""
     weight_decay: float = 1e-4
+    """AdamW weight decay of the gate; also the L2 penalty of the fixed weights it starts at."""
+    validation: float = 0.2
+    """Share of the pairs' prompts held out to choose the epoch (early stopping; the fixed mix
+    the gate starts at is epoch 0); 0: every epoch on every pair, the last one kept."""
     seed: int = 0
 
 
@@ -188,8 +208,14 @@ class GateFit:
     data: PairTensors
     """What it was fitted on: the pairs the model could read within its length limit."""
     skipped: int
+    fixed: torch.Tensor
+    """(K,) the fixed weights the gate started at: the best prompt-independent mix."""
     losses: list[float] = field(default_factory=list)
     """The training loss after each epoch."""
+    validation_losses: list[float] = field(default_factory=list)
+    """The loss on the validation prompts at the start (the fixed mix) and after each epoch."""
+    epoch: int = 0
+    """The epoch kept (0: the fixed mix, no prompt conditioning helped)."""
 
     def scores(self) -> torch.Tensor:
         """The gated scores of every fitted response (chosen sides, then rejected sides)."""
@@ -208,9 +234,38 @@ def gated_scores(gate: Gate, features: torch.Tensor, values: torch.Tensor) -> to
     return (weights * values).sum(dim=1)
 
 
+def fit_fixed_weights(
+    chosen: torch.Tensor, rejected: torch.Tensor, p_chosen: torch.Tensor, l2: float = 0.0
+) -> torch.Tensor:
+    """(K,) weights w that make ``sum_k w_k r_k`` fit the pairs best by Bradley-Terry: a
+    logistic regression on the (P, K) outputs' differences, plus ``l2 * |w|^2`` on each
+    difference scaled to a unit mean square (so outputs of any scale converge alike: the
+    differences of a fresh tiny model are 1e-5, and L-BFGS stops at once on them); convex, so
+    L-BFGS finds it from zero in a few dozen steps."""
+    differences = (chosen - rejected).double()
+    spread = differences.square().mean(dim=0).sqrt()
+    spread = torch.where(spread > 0, spread, torch.ones_like(spread))
+    differences = differences / spread
+    weights = torch.zeros(differences.shape[1], dtype=torch.float64, requires_grad=True)
+    p = p_chosen.double()
+    optimizer = torch.optim.LBFGS(
+        [weights], max_iter=500, tolerance_grad=1e-9, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        d = differences @ weights
+        loss = bradley_terry_loss(d, torch.zeros_like(d), p) + l2 * weights.square().sum()
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss
+
+    optimizer.step(closure)  # type: ignore[no-untyped-call]
+    return (weights.detach() / spread).float()
+
+
 def fit_gate(model: RewardModel, pairs: Sequence[Pair], cfg: GateConfig | None = None) -> GateFit:
     """Trains a gate on pairs with the model frozen (Bradley-Terry on the gated scores, each
-    pair's P(chosen) as its target)."""
+    pair's P(chosen) as its target), starting from the best fixed weights."""
     cfg = cfg or GateConfig()
     if model.info.head != "objectives" or len(model.info.objectives) < 2:
         raise ValueError(
@@ -222,39 +277,77 @@ def fit_gate(model: RewardModel, pairs: Sequence[Pair], cfg: GateConfig | None =
         raise ValueError(
             f"none of the {len(pairs)} pairs fits within {model.info.max_length} tokens"
         )
+    fitting, held = _validation_split([pairs[i] for i in data.kept], cfg)
     torch.manual_seed(cfg.seed)
     gate = Gate(data.features.shape[1], len(model.info.objectives), cfg.hidden)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a small MLP: thread hand-offs cost more than they share (10x)
     try:
-        losses = _train(gate, data, cfg)
+        fixed = fit_fixed_weights(
+            data.chosen[fitting], data.rejected[fitting], data.p_chosen[fitting], cfg.weight_decay
+        )
+        gate.start_at(fixed)
+        fit = GateFit(gate, data, len(pairs) - len(data.kept), fixed)
+        _train(fit, fitting, held, cfg)
     finally:
         torch.set_num_threads(threads)
-    if not math.isfinite(losses[-1]):
-        raise ValueError(f"the gate's loss diverged ({losses[-1]}); try a lower lr")
-    return GateFit(gate.eval(), data, len(pairs) - len(data.kept), losses)
+    if fit.losses and not math.isfinite(fit.losses[-1]):
+        raise ValueError(f"the gate's loss diverged ({fit.losses[-1]}); try a lower lr")
+    fit.gate.eval()
+    return fit
 
 
-def _train(gate: Gate, data: PairTensors, cfg: GateConfig) -> list[float]:
-    """Epochs of shuffled mini-batches; the mean loss of each epoch."""
+def _validation_split(pairs: Sequence[Pair], cfg: GateConfig) -> tuple[list[int], list[int]]:
+    """Indices of the pairs to fit on and of those whose prompts choose the epoch. The hash is
+    salted apart from the run's own held-out split (seed + 1), which already took out the
+    prompts that ``is_eval`` picks with the run's seed; no validation without two sides."""
+    if cfg.validation <= 0:
+        return list(range(len(pairs))), []
+    held = [is_eval(p, cfg.validation, cfg.seed + 1) for p in pairs]
+    if all(held) or not any(held):
+        return list(range(len(pairs))), []
+    return [i for i, h in enumerate(held) if not h], [i for i, h in enumerate(held) if h]
+
+
+def _pair_loss(gate: Gate, data: PairTensors, idx: torch.Tensor) -> torch.Tensor:
+    features = data.features[idx]
+    return bradley_terry_loss(
+        gated_scores(gate, features, data.chosen[idx]),
+        gated_scores(gate, features, data.rejected[idx]),
+        data.p_chosen[idx],
+    )
+
+
+def _train(fit: GateFit, fitting: list[int], held: list[int], cfg: GateConfig) -> None:
+    """Epochs of shuffled mini-batches over ``fitting``; each epoch's mean loss goes to
+    ``fit.losses``. With ``held`` pairs, the gate ends as it was at the epoch (0: the start)
+    with their lowest loss."""
+    gate, data = fit.gate, fit.data
     optimizer = torch.optim.AdamW(gate.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    order = list(range(len(data.kept)))
     shuffle = random.Random(cfg.seed)
-    losses = []
-    for _ in range(cfg.epochs):
+    held_idx = torch.tensor(held, dtype=torch.long)
+    best = {k: v.clone() for k, v in gate.state_dict().items()}
+    order = list(fitting)
+    for epoch in range(cfg.epochs + 1):
+        if held:
+            with torch.no_grad():
+                fit.validation_losses.append(float(_pair_loss(gate, data, held_idx)))
+            if fit.validation_losses[-1] <= min(fit.validation_losses):
+                best = {k: v.clone() for k, v in gate.state_dict().items()}
+                fit.epoch = epoch
+        if epoch == cfg.epochs:
+            break
         shuffle.shuffle(order)
         total = 0.0
         for start in range(0, len(order), cfg.batch_size):
             idx = torch.tensor(order[start : start + cfg.batch_size])
-            features = data.features[idx]
-            loss = bradley_terry_loss(
-                gated_scores(gate, features, data.chosen[idx]),
-                gated_scores(gate, features, data.rejected[idx]),
-                data.p_chosen[idx],
-            )
+            loss = _pair_loss(gate, data, idx)
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             total += loss.item() * len(idx)
-        losses.append(total / len(order))
-    return losses
+        fit.losses.append(total / len(order))
+    if held:
+        gate.load_state_dict(best)
+    else:
+        fit.epoch = cfg.epochs

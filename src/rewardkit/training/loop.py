@@ -36,7 +36,12 @@ from rewardkit.training.examples import (
     shard,
     targets,
 )
-from rewardkit.training.objectives import fit_run_gate, fixed_weights, start_at_mean_ratings
+from rewardkit.training.objectives import (
+    fit_run_gate,
+    fixed_weights,
+    in_rating_spreads,
+    start_at_mean_ratings,
+)
 from rewardkit.training.setup import (
     add_lora,
     disable_dropout,
@@ -183,7 +188,7 @@ def _plan(
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total_steps = min(total_steps, cfg.max_steps)
-    loss = objective(cfg.loss, cfg.center_weight)
+    loss = in_rating_spreads(objective(cfg.loss, cfg.center_weight), train_set.examples)
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, total_steps)
     network, optimizer = accelerator.prepare(model, optimizer)

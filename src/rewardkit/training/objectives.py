@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from rewardkit.data import is_eval, read_records
+from rewardkit.losses import Loss, Outputs, Targets
 from rewardkit.models.gate import GateConfig, fit_gate, gated_scores, pair_tensors
 from rewardkit.models.reward_model import ModelInfo, RewardModel
 from rewardkit.records import Pair
@@ -52,6 +54,35 @@ def start_at_mean_ratings(model: RewardModel, examples: Sequence[Example]) -> No
         head.bias.copy_(means.to(head.bias))
 
 
+def in_rating_spreads(loss: Loss, examples: Sequence[Example]) -> Loss:
+    """``loss`` on ratings with each objective's outputs and ratings divided by the spread
+    (standard deviation) of its ratings over ``examples``, so that every objective weighs the
+    same in the loss, as with standardised targets (the head's parameters and outputs stay in
+    rating units). Plain squared error lets the widest-spread objectives drive the shared
+    backbone: measured on the synthetic world (MiniLM, 800 ratings, 2 epochs, seed 0),
+    verbosity (spread 1.05 against 1.8 for politeness) correlated 0.12 with its gold dimension
+    (filler sentences), 0.95 with the spreads divided out. Other records keep ``loss``."""
+    rated = [e.ratings for e in examples if e.kind == "rating"]
+    if not rated:
+        return loss
+    ratings = torch.tensor(rated, dtype=torch.float64)
+    deviations = ratings - torch.nanmean(ratings, dim=0)
+    spread = torch.nanmean(deviations.square(), dim=0).sqrt()
+    # an objective never rated, or rated one value throughout, keeps its own units
+    spread = torch.where(spread.isfinite() & (spread > 0), spread, torch.ones_like(spread))
+
+    def per_spread(out: Outputs, targets: Targets) -> torch.Tensor:
+        if targets.ratings is None:
+            return loss(out, targets)
+        units = spread.to(out.values)
+        return loss(
+            replace(out, values=out.values / units),
+            replace(targets, ratings=targets.ratings / units),
+        )
+
+    return per_spread
+
+
 def gate_pairs(cfg: TrainConfig) -> list[Pair]:
     """The gate's pairs: ``gate_data`` read as pairs, or fresh synthetic ones (another seed
     than the ratings, so stage 2 sees responses stage 1 did not)."""
@@ -65,8 +96,8 @@ def gate_pairs(cfg: TrainConfig) -> list[Pair]:
 
 
 def _accuracies(model: RewardModel, pairs: Sequence[Pair]) -> dict[str, float]:
-    """Held-out pair accuracy with the gate and with the fixed weights (gold too, where the
-    pairs record it)."""
+    """Held-out pair accuracy with the gate and with the fixed weights (the ones fitted with
+    it unless given; gold too, where the pairs record it)."""
     assert model.gate is not None
     data = pair_tensors(model, pairs)
     weights = model.info.weights or [1 / data.chosen.shape[1]] * data.chosen.shape[1]
@@ -93,10 +124,13 @@ def fit_run_gate(cfg: TrainConfig, model: RewardModel) -> dict[str, Any]:
     held = [p for p in pairs if is_eval(p, cfg.eval_fraction, cfg.seed)]
     fit = fit_gate(model, train, GateConfig(seed=cfg.seed))
     model.gate = fit.gate
+    if not cfg.objective_weights:  # the best fixed mix replaces the mean where the gate is off
+        model.info.weights = [round(w, 6) for w in fit.fixed.tolist()]
     scores = fit.scores()
     model.info.mean, model.info.std = float(scores.mean()), float(scores.std()) or 1.0
     report: dict[str, Any] = {"train_pairs": len(fit.data.kept), "skipped": fit.skipped}
     report["final_loss"] = round(fit.losses[-1], 4)
+    report["fixed_weights"], report["epoch_kept"] = model.info.weights, fit.epoch
     if held:
         report["eval"] = {k: round(v, 4) for k, v in _accuracies(model, held).items()}
     return report
