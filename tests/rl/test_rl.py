@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 import tiny
 import torch
+from live_server import serving
 
 from rewardkit.models.ood import MahalanobisOod
+from rewardkit.models.remote import RemoteScorer
 from rewardkit.rl.loop import run_rl
 from rewardkit.rl.policy import PolicyConfig, fit_world_policy, load_policy, policy_prompt
 from rewardkit.rl.report import interval, read_log, summarize, write_report
 from rewardkit.rl.rewards import Probe, StopRule, gold_reward_of, proxy_values
 from rewardkit.rl.settings import Mitigation, RLSettings
+from rewardkit.serving.app import create_app
+from rewardkit.serving.config import ServeConfig
+from rewardkit.serving.loading import load_backend
 
 TINY_POLICY = PolicyConfig(width=32, layers=1, heads=2, vocab_size=300, examples=300, steps=30)
 
@@ -87,6 +92,25 @@ def test_logged_gold_proxy_and_kl_are_those_of_the_world_the_model_and_the_polic
         pytest.approx(0.0, abs=1e-6)
     ]
     assert (tmp_path / "log.jsonl").exists() and read_log(tmp_path / "log.jsonl") == result.rows
+
+
+def test_a_served_model_is_optimised_against_over_http(policy_dir: Path, tmp_path: Path) -> None:
+    """`rewardkit rl --reward_url`: the rewards come from a real server on loopback, and the logged
+    proxy is the served model's normalised score of each logged response."""
+    model = tiny.reward_model("bert", seed=6).eval()
+    model.info.mean, model.info.std = 0.25, 2.0
+    model.save(tmp_path / "model")
+    cfg = ServeConfig(model=str(tmp_path / "model"), warmup=False)
+    settings = RLSettings(steps=1, log_every=1, prompts_per_step=2, generations=2,
+                          max_completion_length=16, probe_prompts=1, probe_samples=1)  # fmt: skip
+    with serving(create_app(load_backend(cfg), cfg)) as url:
+        served = RemoteScorer(url, normalized=True)
+        result = run_rl(settings, policy_dir, [served], tmp_path / "run")
+    samples = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    expected = model.score([s["prompt"] for s in samples], [s["response"] for s in samples])
+    assert [s["proxy"] for s in samples] == pytest.approx(expected.normalized, abs=1e-4)
+    assert [r["step"] for r in result.rows] == [0, 1]
+    assert all(s["ood"] is None and s["spread"] is None for s in samples)
 
 
 def test_a_stop_rule_that_fires_ends_the_grpo_run(policy_dir: Path, tmp_path: Path) -> None:

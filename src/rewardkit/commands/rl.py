@@ -23,6 +23,9 @@ class RLConfig(RLSettings):
     reward_model: list[str] = field(default_factory=list)
     """Reward model directories to optimise against (several: an ensemble); none: train proxies
     on the synthetic world."""
+    reward_url: str = ""
+    """A running `rewardkit serve` to optimise against instead (its normalised scores, over
+    HTTP, as an RL loop calls it); the OOD score is then not logged."""
     labels: Labels = "annotators"
     """Labels of the proxies trained when no --reward_model is given."""
     members: int = 1
@@ -42,6 +45,7 @@ def run(cfg: RLConfig) -> int:
     import torch
 
     from rewardkit.models.ood import load_ood
+    from rewardkit.models.remote import RemoteScorer
     from rewardkit.models.reward_model import RewardModel
     from rewardkit.rl.loop import run_rl
     from rewardkit.rl.policy import PolicyConfig, fit_world_policy
@@ -50,23 +54,29 @@ def run(cfg: RLConfig) -> int:
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    if cfg.reward_url and cfg.reward_model:
+        raise ValueError("give --reward_model or --reward_url, not both")
     out = Path(cfg.output_dir)
-    paths = [Path(p) for p in cfg.reward_model] or [
-        train_world_proxy(
-            out / f"proxy-{cfg.labels}-{k}",
-            ProxyConfig(
-                cfg.labels, cfg.proxy_pairs, cfg.proxy_epochs, seed=k, threads=cfg.threads or 1
-            ),
-        )
-        for k in range(max(1, cfg.members))
-    ]
-    members = [RewardModel.load(p) for p in paths]
     policy = (
         Path(cfg.policy)
         if cfg.policy
         else fit_world_policy(out / "policy", PolicyConfig(steps=cfg.policy_steps))
     )
-    result = run_rl(cfg, policy, members, out, ood=load_ood(paths[0]))
+    if cfg.reward_url:
+        served = RemoteScorer(cfg.reward_url, normalized=True)
+        result = run_rl(cfg, policy, [served], out)
+    else:
+        paths = [Path(p) for p in cfg.reward_model] or [
+            train_world_proxy(
+                out / f"proxy-{cfg.labels}-{k}",
+                ProxyConfig(
+                    cfg.labels, cfg.proxy_pairs, cfg.proxy_epochs, seed=k, threads=cfg.threads or 1
+                ),
+            )
+            for k in range(max(1, cfg.members))
+        ]
+        members = [RewardModel.load(p) for p in paths]
+        result = run_rl(cfg, policy, members, out, ood=load_ood(paths[0]))
     summary = summarize(result.rows)
     (out / "summary.json").write_text(
         json.dumps({**asdict(summary), "stopped_at": result.stopped_at}, indent=2)

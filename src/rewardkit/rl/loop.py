@@ -22,9 +22,8 @@ import torch
 
 from rewardkit.hacking.sampler import sample_prompts
 from rewardkit.models.ood import MahalanobisOod
-from rewardkit.models.reward_model import RewardModel
 from rewardkit.rl.policy import load_policy, policy_prompt
-from rewardkit.rl.rewards import Probe, StopRule, WorldReward, balanced_prompts
+from rewardkit.rl.rewards import Member, Probe, StopRule, WorldReward, balanced_prompts
 from rewardkit.rl.settings import RLSettings
 
 
@@ -67,7 +66,7 @@ class _StopWhenTold:
 def run_rl(
     settings: RLSettings,
     policy_dir: Path,
-    members: Sequence[RewardModel],
+    members: Sequence[Member],
     output_dir: Path,
     ood: MahalanobisOod | None = None,
 ) -> RLResult:

@@ -39,6 +39,7 @@ from rewardkit.models.ood import MahalanobisOod, pooled_features
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.rl.policy import policy_prompt, sample_completions
 from rewardkit.rl.settings import Mitigation, StopMetric
+from rewardkit.scoring import Scorer
 from rewardkit.synthetic.world import (
     CATEGORIES,
     gold_dimensions_of_text,
@@ -145,13 +146,24 @@ class ProxyValues:
     reward: npt.NDArray[np.float64]
 
 
+Member = RewardModel | Scorer
+"""A model scored in process, or any scorer returning normalised scores (e.g. a ``RemoteScorer``
+of a running `rewardkit serve`)."""
+
+
 def proxy_values(
-    members: Sequence[RewardModel],
+    members: Sequence[Member],
     prompts: Sequence[str],
     responses: Sequence[str],
     mitigation: Mitigation,
 ) -> ProxyValues:
-    scores = member_scores(members, prompts, responses)
+    columns = [
+        member_scores([m], prompts, responses)
+        if isinstance(m, RewardModel)
+        else np.asarray(m(prompts, responses), dtype=np.float64)[:, None]
+        for m in members
+    ]
+    scores = np.concatenate(columns, axis=1)
     # an item the proxy cannot read (over its length limit) is worth the batch's worst, not 0
     worst = np.nanmin(scores) if np.isfinite(scores).any() else 0.0
     scores = np.where(np.isfinite(scores), scores, worst)
@@ -169,7 +181,7 @@ class WorldReward:
 
     def __init__(
         self,
-        members: Sequence[RewardModel],
+        members: Sequence[Member],
         mitigation: Mitigation,
         output_dir: Path,
         log_every: int,
@@ -242,7 +254,7 @@ class WorldReward:
             self.stopped_at = step
 
     def _ood(self, prompts: list[str], completions: list[str]) -> list[float] | None:
-        if self.ood is None:
+        if self.ood is None or not isinstance(self.members[0], RewardModel):
             return None
         features = pooled_features(self.members[0], prompts, completions)
         return self.ood.score(features).tolist()
