@@ -52,9 +52,9 @@ from rewardkit.data.writers import write_records
 from rewardkit.evaluation.metrics import expected_calibration_error, log_loss, sigmoid
 from rewardkit.models import RewardModel
 from rewardkit.records import Pair
-from rewardkit.rl.proxy import tiny_backbone
+from rewardkit.rl.proxy import tiny_backbone, tiny_train_config
 from rewardkit.synthetic import Annotator, generate_pairs
-from rewardkit.training import TrainConfig, train
+from rewardkit.training import train
 
 ARMS = ("majority", "dawid_skene", "vote_share", "dawid_skene_hard")
 STYLES = {  # marker and line, colour: the same for an arm in every figure
@@ -168,11 +168,10 @@ def seed_run(
     backbone = tiny_backbone(folder / "init", args.width, seed)
     result: dict[str, Any] = {"labels": quality}
     for arm in args.arms:
-        cfg = TrainConfig(
-            model=str(backbone), data=[str(files[arm])], eval_data=[str(folder / "held_out.jsonl")],
-            labels="hard" if arm == "majority" else "soft", output_dir=str(folder / arm),
-            threads=1, precision="fp32", eval_every=0, save_every=0, batch_size=16, lr=args.lr,
-            epochs=args.epochs, max_length=256, seed=seed,
+        cfg = tiny_train_config(
+            backbone, files[arm], folder / arm, args.epochs, args.lr, seed,
+            eval_data=[str(folder / "held_out.jsonl")],
+            labels="hard" if arm == "majority" else "soft",
         )  # fmt: skip
         trained = train(cfg)
         result[arm] = {**gold_metrics(trained.model_dir, test_pairs), "seconds": trained.seconds}

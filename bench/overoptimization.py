@@ -44,9 +44,9 @@ from rewardkit.hacking.lab import (
 from rewardkit.hacking.plots import curves_figure
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair
-from rewardkit.rl.proxy import tiny_backbone
+from rewardkit.rl.proxy import tiny_backbone, tiny_train_config
 from rewardkit.synthetic import generate_pairs
-from rewardkit.training import TrainConfig, train
+from rewardkit.training import train
 
 
 def labelled_pairs(n: int, flip: float, seed: int) -> list[Pair]:
@@ -63,21 +63,7 @@ def labelled_pairs(n: int, flip: float, seed: int) -> list[Pair]:
 
 def train_proxy(data: Path, out: Path, args: argparse.Namespace, seed: int) -> RewardModel:
     backbone = tiny_backbone(out.with_name(out.name + "-init"), args.width, seed)
-    cfg = TrainConfig(
-        model=str(backbone),
-        data=[str(data)],
-        eval_fraction=0.1,
-        max_length=256,
-        epochs=args.epochs,
-        batch_size=16,
-        lr=args.lr,
-        precision="fp32",
-        eval_every=0,
-        save_every=0,
-        output_dir=str(out),
-        seed=seed,
-        threads=1,
-    )
+    cfg = tiny_train_config(backbone, data, out, args.epochs, args.lr, seed)
     result = train(cfg)
     print(f"  {out.name}: {result.steps} steps in {result.seconds:.0f} s, held-out accuracy "
           f"{result.eval.accuracy:.3f}", flush=True)  # fmt: skip

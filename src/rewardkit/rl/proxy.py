@@ -15,6 +15,7 @@ import json
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -129,6 +130,38 @@ def tiny_backbone(path: Path, width: int, seed: int, max_length: int = 256) -> P
     return path
 
 
+def tiny_train_config(
+    backbone: Path,
+    data: Path,
+    output_dir: Path,
+    epochs: int,
+    lr: float,
+    seed: int,
+    **overrides: Any,
+) -> TrainConfig:
+    """How the studies train their small proxies: fp32, one thread, batches of 16, 256 tokens,
+    a tenth held out, no checkpoints; ``overrides`` are other TrainConfig fields."""
+    settings: dict[str, Any] = {
+        "eval_fraction": 0.1,
+        "max_length": 256,
+        "batch_size": 16,
+        "precision": "fp32",
+        "eval_every": 0,
+        "save_every": 0,
+        "threads": 1,
+        **overrides,
+    }
+    return TrainConfig(
+        model=str(backbone),
+        data=[str(data)],
+        epochs=epochs,
+        lr=lr,
+        output_dir=str(output_dir),
+        seed=seed,
+        **settings,
+    )
+
+
 def train_world_proxy(directory: Path, cfg: ProxyConfig, policy_dir: Path | None = None) -> Path:
     """Trains the proxy into ``directory`` / model (reused when it is already there)."""
     model_dir = directory / "model"
@@ -142,21 +175,10 @@ def train_world_proxy(directory: Path, cfg: ProxyConfig, policy_dir: Path | None
         pairs += sampled_pairs(policy_dir, cfg.policy_pairs, cfg.labels, cfg.data_seed)
     data = directory / "pairs.jsonl"
     write_records(pairs, data)
+    backbone = tiny_backbone(directory / "init", cfg.width, cfg.seed)
     result = train(
-        TrainConfig(
-            model=str(tiny_backbone(directory / "init", cfg.width, cfg.seed)),
-            data=[str(data)],
-            eval_fraction=0.1,
-            max_length=256,
-            epochs=cfg.epochs,
-            batch_size=16,
-            lr=cfg.lr,
-            precision="fp32",
-            eval_every=0,
-            save_every=0,
-            output_dir=str(directory / "train"),
-            seed=cfg.seed,
-            threads=cfg.threads,
+        tiny_train_config(
+            backbone, data, directory / "train", cfg.epochs, cfg.lr, cfg.seed, threads=cfg.threads
         )
     )
     model = RewardModel.load(result.model_dir)
