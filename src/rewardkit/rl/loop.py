@@ -43,24 +43,18 @@ def prompt_dataset(count: int, seed: int) -> Any:
     return Dataset.from_dict({"prompt": prompts})
 
 
-class _StopWhenTold:
-    """A TrainerCallback that ends training once the reward's stop rule has fired."""
+def stop_when_told(reward: WorldReward) -> Any:
+    """A TrainerCallback that ends training once the reward's stop rule has fired (built here
+    because transformers is imported only when a run starts)."""
+    from transformers import TrainerCallback
 
-    def __init__(self, reward: WorldReward) -> None:
-        self.reward = reward
+    class StopWhenTold(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> Any:
+            if reward.stopped_at is not None:
+                control.should_training_stop = True
+            return control
 
-    def __call__(self) -> Any:
-        from transformers import TrainerCallback
-
-        reward = self.reward
-
-        class Callback(TrainerCallback):
-            def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> Any:
-                if reward.stopped_at is not None:
-                    control.should_training_stop = True
-                return control
-
-        return Callback()
+    return StopWhenTold()
 
 
 def run_rl(
@@ -117,7 +111,7 @@ def run_rl(
         args=args,
         train_dataset=prompt_dataset(settings.prompts, settings.seed),
         processing_class=tokenizer,
-        callbacks=[_StopWhenTold(reward)()],
+        callbacks=[stop_when_told(reward)],
     )
     trainer.train()
     if reward.rows and reward.rows[-1]["step"] < trainer.state.global_step:
