@@ -144,4 +144,6 @@ def test_batched_tokenization_gives_each_items_own_encoding() -> None:
         prompts = ["Hi there", "What is 2+2?", ""]
         responses = ["Hello!", "4, of course.", "Nothing."]
         batched = model.encode_many(prompts, responses)
-        assert batched == [model.encode_parts(p, r) for p, r in zip(prompts, responses, strict=True)]
+        assert batched == [
+            model.encode_parts(p, r) for p, r in zip(prompts, responses, strict=True)
+        ]

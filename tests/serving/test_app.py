@@ -151,9 +151,7 @@ def test_limits_answer_413_and_422(decoder: RewardModel) -> None:
 
 
 @pytest.mark.parametrize("arch", ["decoder", "encoder"])
-def test_truncation_of_the_prompt_is_flagged(
-    arch: str, request: pytest.FixtureRequest
-) -> None:
+def test_truncation_of_the_prompt_is_flagged(arch: str, request: pytest.FixtureRequest) -> None:
     model: RewardModel = request.getfixturevalue(arch)
     cfg = replace(CONFIG, overflow="truncate_prompt")
     long_prompt = "start " + "filler words here " * 20 + "end of the prompt."

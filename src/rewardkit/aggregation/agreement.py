@@ -52,11 +52,12 @@ def cohen_kappa(table: VoteTable, first: int, second: int) -> float:
     """Cohen (1960) between two annotators (indices), over the tasks both voted on (the first
     vote each gave a task)."""
     mirrored = table.mirrored()
-    return _kappa(_first_votes(mirrored, first), _first_votes(mirrored, second))
+    return kappa_of_labels(_first_votes(mirrored, first), _first_votes(mirrored, second))
 
 
-def _kappa(first: np.ndarray, second: np.ndarray) -> float:
-    """Cohen's kappa of two per-task label arrays, -1 where that annotator did not vote."""
+def kappa_of_labels(first: np.ndarray, second: np.ndarray) -> float:
+    """Cohen's kappa of two per-task label arrays (0, 1 or 2), -1 where that annotator did not
+    vote."""
     both = (first >= 0) & (second >= 0)
     if not both.any():
         return float("nan")
@@ -79,7 +80,7 @@ def mean_cohen_kappa(table: VoteTable, min_overlap: int = 10) -> float:
     mirrored = table.mirrored()
     labels = [_first_votes(mirrored, j) for j in range(len(table.annotators))]
     kappas = [
-        _kappa(labels[i], labels[j])
+        kappa_of_labels(labels[i], labels[j])
         for i, j in combinations(range(len(labels)), 2)
         # the mirrored table holds each task twice
         if ((labels[i] >= 0) & (labels[j] >= 0)).sum() >= 2 * min_overlap
@@ -174,6 +175,7 @@ __all__ = [
     "bootstrap_interval",
     "cohen_kappa",
     "fleiss_kappa",
+    "kappa_of_labels",
     "krippendorff_alpha",
     "mean_cohen_kappa",
     "raw_agreement",

@@ -34,12 +34,10 @@ def fitted_annotators(table: VoteTable, annotators: tuple[str, ...]) -> Ints:
     if table.annotators == annotators:
         return table.annotator
     index = {name: i for i, name in enumerate(annotators)}
-    unknown = sorted(set(table.annotators) - set(index))
     used = {table.annotators[i] for i in np.unique(table.annotator)}
-    if unknown and used & set(unknown):
-        raise ValueError(
-            f"annotators not seen when the label model was fitted: {sorted(used & set(unknown))}"
-        )
+    unseen = sorted(used - index.keys())
+    if unseen:
+        raise ValueError(f"annotators not seen when the label model was fitted: {unseen}")
     lookup = np.array([index.get(name, -1) for name in table.annotators], dtype=np.intp)
     return lookup[table.annotator]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rewardkit.aggregation.base import fitted_annotators, normalize_rows
+from rewardkit.aggregation.base import fitted_annotators, normalize_rows, softmax_rows
 from rewardkit.aggregation.table import Floats, K, VoteTable
 
 
@@ -74,7 +74,7 @@ class MACE:
         previous = self.predict_proba(table)
         for iteration in range(1, self.n_iter + 1):
             self.iterations = iteration
-            knowing, strategy = self._expected_counts(table)
+            knowing, strategy = self._expected_counts(table, previous)
             self.spamming = variational_normalize(knowing, np.tile(self.knowing_prior, (n, 1)))
             self.strategy = variational_normalize(strategy, np.full((n, K), self.strategy_prior))
             proba = self.predict_proba(table)
@@ -92,9 +92,9 @@ class MACE:
         spam = self.spamming[who, 0, None] * self.strategy[who, label][:, None]
         return np.asarray(spam + self.spamming[who, 1, None] * (label[:, None] == np.arange(K)))
 
-    def _expected_counts(self, table: VoteTable) -> tuple[Floats, Floats]:
-        """Per annotator: expected (spamming, knowing) votes and expected strategy draws."""
-        proba = self.predict_proba(table)
+    def _expected_counts(self, table: VoteTable, proba: Floats) -> tuple[Floats, Floats]:
+        """Per annotator: expected (spamming, knowing) votes and expected strategy draws, given
+        the current posterior ``proba`` over each task's true label."""
         likelihood = self._vote_given_truth(table.annotator, table.label)
         # P(spamming | vote, true k) = s theta[l] / P(vote | k), averaged over P(true k)
         spam_share = (
@@ -112,7 +112,7 @@ class MACE:
         who = fitted_annotators(table, self.annotators)
         log_post = np.zeros((table.n_tasks, K))
         np.add.at(log_post, table.task, np.log(self._vote_given_truth(who, table.label)))
-        return normalize_rows(np.exp(log_post - log_post.max(axis=1, keepdims=True)))
+        return softmax_rows(log_post)
 
     def reliability(self) -> Floats:
         """P(a label is right) with a uniform truth: knowing, plus spamming that hits it."""

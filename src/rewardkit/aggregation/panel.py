@@ -36,6 +36,53 @@ class PanelSection:
     model_vs_votes: list[VoteBin]
 
 
+@dataclass(frozen=True)
+class VotedPanel:
+    """What the votes alone say (fitted once per suite, whatever the models)."""
+
+    label_model: str
+    agreement: dict[str, Statistic]
+    annotators: list[AnnotatorReport]
+    shares: Floats
+    """Per pair, the share of votes for chosen."""
+    labels: Floats
+    """Per pair, the label model's P(chosen)."""
+
+
+def voted_panel(
+    pairs: Sequence[Pair],
+    label_model: str = "dawid_skene_sided",
+    resamples: int = 200,
+    seed: int = 0,
+) -> VotedPanel:
+    """``pairs`` all carry votes."""
+    table = from_pairs(pairs)
+    proba = fit_label_model(label_model, table).predict_proba(table)
+    return VotedPanel(
+        label_model,
+        agreement_statistics(table, resamples, seed),
+        annotator_reports(table, proba, chosen_is_longer(pairs), resamples, seed),
+        p_chosen(vote_shares(table)),
+        p_chosen(proba),
+    )
+
+
+def model_against_votes(panel: VotedPanel, model_p: Floats, bins: int = 5) -> PanelSection:
+    """The panel beside one model: ``model_p`` is its P(chosen) for each of the panel's pairs."""
+    which = np.minimum((np.asarray(model_p) * bins).astype(int), bins - 1)
+    model_vs_votes = [
+        VoteBin(
+            float(model_p[which == b].mean()),
+            float(panel.shares[which == b].mean()),
+            float(panel.labels[which == b].mean()),
+            int((which == b).sum()),
+        )
+        for b in range(bins)
+        if (which == b).any()
+    ]
+    return PanelSection(panel.label_model, panel.agreement, panel.annotators, model_vs_votes)
+
+
 def panel_section(
     pairs: Sequence[Pair],
     model_p: Floats,
@@ -45,23 +92,4 @@ def panel_section(
     seed: int = 0,
 ) -> PanelSection:
     """``pairs`` all carry votes; ``model_p`` is the reward model's P(chosen) for each."""
-    table = from_pairs(pairs)
-    proba = fit_label_model(label_model, table).predict_proba(table)
-    shares, labels = p_chosen(vote_shares(table)), p_chosen(proba)
-    which = np.minimum((np.asarray(model_p) * bins).astype(int), bins - 1)
-    model_vs_votes = [
-        VoteBin(
-            float(model_p[which == b].mean()),
-            float(shares[which == b].mean()),
-            float(labels[which == b].mean()),
-            int((which == b).sum()),
-        )
-        for b in range(bins)
-        if (which == b).any()
-    ]
-    return PanelSection(
-        label_model,
-        agreement_statistics(table, resamples, seed),
-        annotator_reports(table, proba, chosen_is_longer(pairs), resamples, seed),
-        model_vs_votes,
-    )
+    return model_against_votes(voted_panel(pairs, label_model, resamples, seed), model_p, bins)

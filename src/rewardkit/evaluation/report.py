@@ -35,8 +35,6 @@ def interval(e: Estimate | Statistic | None) -> str:
     return f"{_number(e.value)} [{_number(e.low)}, {_number(e.high)}]"
 
 
-
-
 def write_metrics(results: Sequence[SuiteResult], config: dict[str, Any], path: Path) -> None:
     summaries = []
     for r in results:

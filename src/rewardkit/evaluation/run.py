@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rewardkit.aggregation import PanelSection, panel_section
+from rewardkit.aggregation import PanelSection
+from rewardkit.aggregation.panel import model_against_votes
 from rewardkit.evaluation import metrics as m
 from rewardkit.evaluation.metrics.bootstrap import Indices
 from rewardkit.evaluation.process import ProcessResult, score_processes
 from rewardkit.evaluation.scorers import NamedScorer
-from rewardkit.evaluation.suites import PairItem, Suite
-from rewardkit.records import Pair, Text
+from rewardkit.evaluation.suites import Suite
+from rewardkit.records import Text
 from rewardkit.scoring import OverflowCounts
 
 Floats = m.Floats
@@ -123,14 +124,6 @@ class SuiteResult:
     """Step-labelled solutions: ProcessBench's earliest-error accuracies and F1 per subset."""
     per_item: list[ItemScore] = field(default_factory=list, repr=False)
     """Each item's raw scores and credit: written to scores.jsonl, kept out of metrics.json."""
-
-
-def _panel(items: list[PairItem], p: Floats) -> PanelSection | None:
-    """The annotator panel, where the suite's votes name their annotators."""
-    if not all(item.annotator_votes for item in items):
-        return None
-    pairs = [Pair(i.prompt, i.chosen, i.rejected, votes=i.annotator_votes) for i in items]
-    return panel_section(pairs, p)
 
 
 def _score_all(
@@ -339,6 +332,6 @@ def evaluate_suite(
             p = m.preference_probability(chosen[voted], rejected[voted])
             p = np.where(np.isfinite(p), p, 0.5)
             result.agreement = m.agreement(p, *votes[voted].T)
-            if not scorer.baseline:
-                result.panel = _panel([pr for pr, v in zip(suite.pairs, voted, strict=True) if v], p)
+            if not scorer.baseline and suite.voted_panel is not None:
+                result.panel = model_against_votes(suite.voted_panel, p)
     return result

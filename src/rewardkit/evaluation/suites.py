@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from rewardkit.aggregation.panel import VotedPanel, voted_panel
 from rewardkit.data.formats.steps import first_error
 from rewardkit.data.hub import is_hub_dataset
 from rewardkit.data.load import ReadOptions, RecordStream
@@ -122,6 +123,17 @@ class Suite:
         chosen = np.array([text_length(p.chosen) for p in self.pairs], dtype=np.float64)
         rejected = np.array([text_length(p.rejected) for p in self.pairs], dtype=np.float64)
         return chosen, rejected
+
+    @cached_property
+    def voted_panel(self) -> VotedPanel | None:
+        """The annotator panel of the pairs with votes, where those votes name their
+        annotators: the label model and the agreement statistics, fitted once per suite."""
+        voted = [p for p in self.pairs if sum(p.votes)]
+        if not voted or not all(item.annotator_votes for item in voted):
+            return None
+        return voted_panel(
+            [Pair(i.prompt, i.chosen, i.rejected, votes=i.annotator_votes) for i in voted]
+        )
 
     def section_map(self) -> dict[str, list[str]]:
         """The sections, plus one section per subset that none lists (none is lost)."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.aggregation.agreement import kappa_of_labels
 from rewardkit.evaluation.metrics import agreement, length_split
 from rewardkit.evaluation.metrics.arrays import Floats
 from rewardkit.feedback.labeling import PairLabel
@@ -31,13 +32,8 @@ from rewardkit.records import Pair, json_safe, render_text
 
 
 def cohen_kappa(a: Floats, b: Floats) -> float:
-    """Cohen's kappa of two binary raters (arrays of 0/1): (p_o - p_e) / (1 - p_e)."""
-    if a.size == 0:
-        return float("nan")
-    observed = float(np.mean(a == b))
-    pa, pb = float(a.mean()), float(b.mean())
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    return float("nan") if expected == 1 else (observed - expected) / (1 - expected)
+    """Cohen's kappa of two binary raters (arrays of 0/1): the label models' kappa."""
+    return kappa_of_labels(a.astype(int), b.astype(int))
 
 
 @dataclass(frozen=True)
@@ -176,5 +172,3 @@ def _prefers_longer(p: Floats, lengths: Floats) -> float:
 
 def _mean(values: Floats) -> float:
     return float(np.mean(values)) if values.size else float("nan")
-
-

@@ -87,10 +87,6 @@ def render_conversation(text: Text) -> str:
     return "\n\n".join(f"{SPEAKERS[m.role]}: {m.content.strip()}" for m in text)
 
 
-def render_response(text: Text) -> str:
-    return render_conversation(text)
-
-
 def comparison_prompt(
     principle: Principle, prompt: Text, response_a: Text, response_b: Text, reason_first: bool
 ) -> str:
@@ -98,8 +94,8 @@ def comparison_prompt(
     body = principle.template.format(
         conversation=render_conversation(prompt),
         question=principle.question.strip(),
-        response_a=render_response(response_a),
-        response_b=render_response(response_b),
+        response_a=render_conversation(response_a),
+        response_b=render_conversation(response_b),
     )
     return body + "\n" + (INSTRUCTION_REASON if reason_first else INSTRUCTION_DIRECT)
 

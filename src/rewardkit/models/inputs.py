@@ -73,9 +73,9 @@ def encode_plain(
         pairs = tokenizer(list(prompts), list(responses), truncation=False, verbose=False)
         return [Encoded([], list(ids)) for ids in pairs["input_ids"]]
     heads = tokenizer(list(prompts), truncation=False, verbose=False)["input_ids"]
-    tails = tokenizer(
-        list(responses), add_special_tokens=False, truncation=False, verbose=False
-    )["input_ids"]
+    tails = tokenizer(list(responses), add_special_tokens=False, truncation=False, verbose=False)[
+        "input_ids"
+    ]
     eos = tokenizer.eos_token_id
     out = []
     for head, tail in zip(heads, tails, strict=True):

@@ -8,6 +8,7 @@ is emulated and slower, so ``auto`` keeps fp32.
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 
 import torch
@@ -15,6 +16,7 @@ import torch
 from rewardkit.scoring import Precision
 
 
+@functools.cache  # the CPU's flags do not change while the process runs; read them once
 def cpu_has_fast_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text()

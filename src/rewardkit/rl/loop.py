@@ -12,6 +12,7 @@ The same run scales out with ``accelerate launch``: TRL's trainer does the distr
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def run_rl(
 
     torch.manual_seed(settings.seed)
     tokenizer, policy = load_policy(policy_dir)
-    _, reference = load_policy(policy_dir)
+    reference = copy.deepcopy(policy)  # the frozen start the KL is measured against
     stop = StopRule(settings.stop, settings.stop_ratio)
     reward = WorldReward(members, settings.mitigation, output_dir, settings.log_every, ood, stop)
     reward.probe = Probe(

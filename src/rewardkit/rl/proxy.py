@@ -51,15 +51,18 @@ class ProxyConfig:
     threads: int = 1
 
 
+def labelled(pair: Pair, labels: Labels) -> Pair:
+    """The pair as the annotators' majority oriented it, or turned to the gold reward's side;
+    without votes either way (the label is the side)."""
+    if labels == "gold" and not pair.metadata["gold_prefers_chosen"]:
+        pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
+    return replace(pair, votes=())
+
+
 def world_pairs(n: int, labels: Labels, seed: int) -> list[Pair]:
     if labels not in LABELS:
         raise ValueError(f"unknown labels {labels!r}; known: {', '.join(LABELS)}")
-    out = []
-    for pair in generate_pairs(n, seed=seed):
-        if labels == "gold" and not pair.metadata["gold_prefers_chosen"]:
-            pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
-        out.append(replace(pair, votes=()))  # the label is the side, whichever way it was made
-    return out
+    return [labelled(pair, labels) for pair in generate_pairs(n, seed=seed)]
 
 
 def policy_samples(policy_dir: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
@@ -101,9 +104,7 @@ def sampled_pairs(policy_dir: Path, n: int, labels: Labels, seed: int) -> list[P
         assert dims_a is not None and dims_b is not None  # world prompts, checked when sampled
         raters = rng.sample(list(DEFAULT_ANNOTATORS), 3)
         pair = vote_pair(prompt, (a, dims_a), (b, dims_b), raters, rng, f"policy-{seed}-{k}")
-        if labels == "gold" and not pair.metadata["gold_prefers_chosen"]:
-            pair = replace(pair, chosen=pair.rejected, rejected=pair.chosen)
-        out.append(replace(pair, votes=()))
+        out.append(labelled(pair, labels))
     return out
 
 

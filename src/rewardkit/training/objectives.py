@@ -120,8 +120,9 @@ def fit_run_gate(cfg: TrainConfig, model: RewardModel) -> dict[str, Any]:
     """Fits the gate on the run's gate pairs (a prompt-disjoint share held out), attaches it to
     the model, sets the normalisation to the gated scores', and returns what to record."""
     pairs = gate_pairs(cfg)
-    train = [p for p in pairs if not is_eval(p, cfg.eval_fraction, cfg.seed)]
-    held = [p for p in pairs if is_eval(p, cfg.eval_fraction, cfg.seed)]
+    held_out = [is_eval(p, cfg.eval_fraction, cfg.seed) for p in pairs]
+    train = [p for p, out in zip(pairs, held_out, strict=True) if not out]
+    held = [p for p, out in zip(pairs, held_out, strict=True) if out]
     fit = fit_gate(model, train, GateConfig(seed=cfg.seed))
     model.gate = fit.gate
     if not cfg.objective_weights:  # the best fixed mix replaces the mean where the gate is off
