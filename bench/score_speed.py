@@ -2,8 +2,9 @@
 
     python bench/score_speed.py --n 1000 --repeats 3
 
-The plain loop is what an expert writes: texts sorted by length, batches of 16, the tokenizer's
-sentence-pair encoding, bf16 autocast, inference mode. rewardkit scores the same (prompt,
+The plain loop is what an expert writes: texts sorted by length, batches of 16, the model's
+input layout (one text, or the tokenizer's sentence-pair encoding), bf16 autocast, inference
+mode. rewardkit scores the same (prompt,
 response) texts with `RewardModel.score` (precision auto, length-sorted token-budget batches).
 The token budget is chosen first by a short sweep on this machine; then the two alternate
 --repeats times. Prints texts/s of each (median), the ratio, and the largest score difference
@@ -41,7 +42,9 @@ def hh_texts(n: int) -> tuple[list[Text], list[Text]]:
     return prompts[:n], responses[:n]
 
 
-def plain_loop(directory: Path, max_length: int) -> Callable[[list[str], list[str]], list[float]]:
+def plain_loop(
+    directory: Path, max_length: int, layout: str
+) -> Callable[[list[str], list[str]], list[float]]:
     tokenizer = AutoTokenizer.from_pretrained(directory)
     network = AutoModelForSequenceClassification.from_pretrained(directory).eval()
 
@@ -52,9 +55,13 @@ def plain_loop(directory: Path, max_length: int) -> Callable[[list[str], list[st
         out = [0.0] * len(prompts)
         for start in range(0, len(order), 16):
             batch = order[start : start + 16]
+            texts = (  # the model's own layout: one text, or a sentence pair
+                ([prompts[i] + responses[i] for i in batch],)
+                if layout == "text"
+                else ([prompts[i] for i in batch], [responses[i] for i in batch])
+            )
             inputs = tokenizer(
-                [prompts[i] for i in batch],
-                [responses[i] for i in batch],
+                *texts,
                 padding=True,
                 truncation=True,
                 max_length=max_length,
@@ -87,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         RewardModel.from_backbone("minilm").save(tmp)
         model = RewardModel.load(tmp)
-        plain = plain_loop(Path(tmp), model.info.max_length)
+        plain = plain_loop(Path(tmp), model.info.max_length, model.info.input_style)
         plain(plain_prompts[:64], plain_responses[:64])  # warm-up: allocator, kernels
         model.score(prompts[:64], responses[:64])
         sweep: dict[int, float] = {}

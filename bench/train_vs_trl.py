@@ -1,17 +1,19 @@
 """rewardkit against TRL's RewardTrainer: same pairs, model, precision, batch, optimizer and lr.
 
-    python bench/train_vs_trl.py                                  # MiniLM and a random 13M Llama
-    python bench/train_vs_trl.py --backbones minilm --repeats 2 --limit 400
+    python bench/train_vs_trl.py                       # MiniLM and a random 13M Llama, 3 seeds
+    python bench/train_vs_trl.py --backbones minilm --seeds 0 --limit 400
 
-For each backbone, runs alternate (rewardkit, TRL, rewardkit, TRL, ...), each in a fresh process
-(so peak RSS is its own), on the same prompt-disjoint 80/20 split of the shared hh-rlhf harmless
-pairs, with the same learning rate, warm-up, batch, epochs, max length (512), precision and seed.
-Both leave out pairs over the max length (TRL silently, rewardkit reports them). Prints per
-backbone the medians of: pairs/s of each and their ratio, real tokens/s, padding fraction, peak
-RSS, held-out accuracy, and achieved training FLOP/s (6 x non-embedding parameters x real tokens)
-as a fraction of a bf16/fp32 matmul peak measured in the same process. TRL's padding fraction is
-estimated from its tokenized pairs in random batches (it does not log it). Needs the bench extra:
-pip install -c constraints.txt -e ".[bench]".
+For each backbone and seed, runs alternate (rewardkit, TRL as an expert tunes it, TRL's defaults),
+each in a fresh process (so peak RSS is its own), on the same prompt-disjoint 80/20 split of the
+shared hh-rlhf harmless pairs, with the same learning rate (1e-4), warm-up, batch (8), epochs,
+max length (512), precision and seed. "Tuned" TRL turns gradient checkpointing off (TRL's
+default is on) and groups batches by length; the defaults keep both as TRL ships them. All leave
+out training pairs over the max length (TRL silently, rewardkit reports them); the held-out pairs
+are those that fit in every layout, so each trainer is scored on the same pairs. Prints per
+backbone: medians of pairs/s, real tokens/s, padding fraction (TRL's counted from its own
+batches), peak RSS and MFU (6 x non-embedding parameters x real tokens/s over a bf16/fp32 matmul
+peak measured in the same process); held-out accuracy as the mean over seeds and each seed; then
+rewardkit's ratios to each TRL. Needs the bench extra: pip install -c constraints.txt -e ".[bench]".
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import random
 import resource
 import statistics
 import subprocess
@@ -93,18 +94,14 @@ def non_embedding_params_on_disk(path: Path) -> int:
     return total
 
 
-def _trl_padding(dataset: Any, batch: int) -> float:
-    rng = random.Random(0)
-    lengths = [(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
-    real = processed = 0
-    for _ in range(10):
-        rng.shuffle(lengths)
-        for i in range(0, len(lengths) - batch + 1, batch):
-            group = lengths[i : i + batch]
-            width = max(max(c, r) for c, r in group)
-            real += sum(c + r for c, r in group)
-            processed += 2 * batch * width
-    return 1 - real / processed
+def _trl_batches(trainer: Any) -> tuple[int, int]:
+    """Real and padded token counts of one pass over TRL's own training batches (its sampler and
+    collator, so group_by_length shows), which it does not log."""
+    real = slots = 0
+    for batch in trainer.get_train_dataloader():
+        real += int(batch["attention_mask"].sum())
+        slots += batch["attention_mask"].numel()
+    return real, slots
 
 
 def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -139,6 +136,10 @@ def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "eval_pairs": result.eval.examples,
         "params": params,
     }
+
+
+TUNED = {"gradient_checkpointing": False, "train_sampling_strategy": "group_by_length"}
+"""What an expert changes: TRL turns gradient checkpointing on by default (memory for time)."""
 
 
 def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -180,6 +181,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         eos_token=tokenizer.eos_token or tokenizer.sep_token,
         use_cpu=True,
         dataloader_drop_last=True,
+        **(TUNED if args.worker == "trl-tuned" else {}),
     )
     trainer: Any = trl.RewardTrainer(
         model=model,
@@ -188,26 +190,27 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         eval_dataset=table("eval.jsonl"),
         processing_class=tokenizer,
     )
+    if args.worker == "trl-tuned":
+        # group_by_length reads a length column, which TRL's tokenized pairs lack and its
+        # column filter would drop
+        trainer.train_dataset = trainer.train_dataset.map(
+            lambda r: {"length": len(r["chosen_ids"]) + len(r["rejected_ids"])}
+        )
+        trainer._signature_columns = ["chosen_ids", "rejected_ids", "margin", "length"]
     started = time.perf_counter()
     output = trainer.train()
     seconds = time.perf_counter() - started
     metrics = trainer.evaluate()
-    steps = output.global_step
+    real, slots = _trl_batches(trainer)
     return {
-        "pairs": steps * args.batch_size,
+        "pairs": output.global_step * args.batch_size,
         "seconds": seconds,
-        "real_tokens": _trl_tokens(trainer, steps, args.batch_size),
-        "padding": _trl_padding(trainer.train_dataset, args.batch_size),
+        "real_tokens": real,
+        "padding": 1 - real / slots,
         "accuracy": metrics["eval_accuracy"],
         "eval_pairs": len(trainer.eval_dataset),
         "params": non_embedding_params(model),
     }
-
-
-def _trl_tokens(trainer: Any, steps: int, batch: int) -> float:
-    rows = trainer.train_dataset
-    mean = sum(len(r["chosen_ids"]) + len(r["rejected_ids"]) for r in rows) / len(rows)
-    return mean * steps * batch
 
 
 def run_worker(args: argparse.Namespace) -> None:
@@ -219,7 +222,10 @@ def run_worker(args: argparse.Namespace) -> None:
     (work / f"{args.worker}-{time.time_ns()}.json").write_text(json.dumps(result))
 
 
-def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+TRAINERS = ("rewardkit", "trl-tuned", "trl")
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     def med(f: Any) -> float:
         return float(statistics.median(f(r) for r in runs))
 
@@ -228,9 +234,25 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
         "tokens/s": med(lambda r: r["real_tokens"] / r["seconds"]),
         "padding": med(lambda r: r["padding"]),
         "rss_mib": med(lambda r: r["rss_mib"]),
-        "accuracy": med(lambda r: r["accuracy"]),
+        "accuracy": statistics.mean(r["accuracy"] for r in runs),
+        "accuracies": [r["accuracy"] for r in runs],
         "mfu": med(lambda r: 6 * r["params"] * r["real_tokens"] / r["seconds"] / r["peak_flops"]),
     }
+
+
+def fitting(pairs: list[Pair], limit: int = 510) -> list[Pair]:
+    """The pairs every trainer scores in every layout (TRL leaves longer ones out of its eval)."""
+    tokenizer = load_tokenizer("minilm")
+
+    def fits(p: Pair) -> bool:
+        prompt = render_text(p.prompt)
+        return all(
+            len(tokenizer(prompt + render_text(r))["input_ids"]) <= limit
+            and len(tokenizer(prompt, render_text(r))["input_ids"]) <= limit
+            for r in (p.chosen, p.rejected)
+        )
+
+    return [p for p in pairs if fits(p)]
 
 
 def main() -> None:
@@ -239,16 +261,15 @@ def main() -> None:
     )
     parser.add_argument("--data", default=str(SHARED / "hh_rlhf_harmless" / "pairs.jsonl.gz"))
     parser.add_argument("--backbones", default="minilm,llama-13m")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--trainers", default=",".join(TRAINERS))
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--precision", default="auto")
-    parser.add_argument(
-        "--seed", type=int, default=0, help="training seed of both (the split stays)"
-    )
-    parser.add_argument("--worker", choices=["rewardkit", "trl"], help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=TRAINERS, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--model-path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -257,12 +278,15 @@ def main() -> None:
         return
 
     pairs = read_pairs(args.data, on_error="skip")
-    held = [p for p in pairs if is_eval(p, 0.2, 0)]
+    held = fitting([p for p in pairs if is_eval(p, 0.2, 0)])
     kept: list[Pair] = [p for p in pairs if not is_eval(p, 0.2, 0)][: args.limit]
+    trainers = args.trainers.split(",")
     print(
-        f"{len(kept)} train pairs, {len(held)} eval pairs (prompt-disjoint 80/20), batch "
-        f"{args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), precision "
-        f"{resolve_precision(args.precision)}, torch threads {torch.get_num_threads()}"
+        f"{len(kept)} train pairs, {len(held)} eval pairs (prompt-disjoint 80/20, those that fit "
+        f"510 tokens), batch {args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), precision "
+        f"{resolve_precision(args.precision)}, torch threads {torch.get_num_threads()}, seeds "
+        f"{args.seeds}; runs alternate {' / '.join(trainers)}",
+        flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -274,8 +298,8 @@ def main() -> None:
                 if backbone.startswith("llama")
                 else (resolve_backbone(backbone))
             )
-            for _ in range(args.repeats):
-                for trainer in ("rewardkit", "trl"):
+            for seed in args.seeds:
+                for trainer in trainers:
                     subprocess.run(
                         [
                             sys.executable,
@@ -295,36 +319,40 @@ def main() -> None:
                             "--precision",
                             args.precision,
                             "--seed",
-                            str(args.seed),
+                            str(seed),
                         ],
                         check=True,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
             results = {
-                t: summary([json.loads(f.read_text()) for f in work.glob(f"{t}-*.json")])
-                for t in ("rewardkit", "trl")
+                t: summary([json.loads(f.read_text()) for f in work.glob(f"{t}-[0-9]*.json")])
+                for t in trainers
             }
-            for f in work.glob("*-*.json"):
+            for f in work.glob("*-[0-9]*.json"):
                 f.unlink()
             report(backbone, results)
 
 
-def report(backbone: str, results: dict[str, dict[str, float]]) -> None:
-    print(f"\n{backbone}")
+def report(backbone: str, results: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{backbone} (speed, RSS, MFU: medians; accuracy: mean over seeds, then each seed)")
     print(
-        f"  {'':<10}{'pairs/s':>9}{'tokens/s':>10}{'padding':>9}{'RSS MiB':>9}{'accuracy':>10}{'MFU':>7}"
+        f"  {'':<10}{'pairs/s':>9}{'tokens/s':>10}{'padding':>9}{'RSS MiB':>9}{'MFU':>7}"
+        f"{'accuracy':>10}  seeds"
     )
     for name, r in results.items():
+        seeds = " ".join(f"{a:.3f}" for a in r["accuracies"])
         print(
             f"  {name:<10}{r['pairs/s']:>9.2f}{r['tokens/s']:>10.0f}{r['padding']:>9.2f}"
-            f"{r['rss_mib']:>9.0f}{r['accuracy']:>10.3f}{r['mfu']:>7.3f}"
+            f"{r['rss_mib']:>9.0f}{r['mfu']:>7.3f}{r['accuracy']:>10.3f}  {seeds}"
         )
-    rk, trl = results["rewardkit"], results["trl"]
-    print(
-        f"  speed ratio rewardkit / trl: {rk['pairs/s'] / trl['pairs/s']:.2f}x; "
-        f"accuracy difference: {rk['accuracy'] - trl['accuracy']:+.3f}"
-    )
+    ours = results.get("rewardkit")
+    for name, r in results.items():
+        if ours is not None and name != "rewardkit":
+            print(
+                f"  rewardkit / {name}: speed {ours['pairs/s'] / r['pairs/s']:.2f}x, peak RSS "
+                f"{ours['rss_mib'] / r['rss_mib']:.2f}x, accuracy {ours['accuracy'] - r['accuracy']:+.3f}"
+            )
 
 
 if __name__ == "__main__":

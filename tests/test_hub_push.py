@@ -84,6 +84,29 @@ def assert_card_recipe_matches(card: str, scored: dict[str, Any], pair: dict[str
     assert namespace["raw"] == pytest.approx(scored["chosen"]["raw"], abs=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("arch", "layout", "pooling"),
+    [
+        ("bert", "text", "cls"),
+        ("bert", "text", "mean"),
+        ("bert", "pair", "mean"),
+        ("llama", "auto", "auto"),
+    ],
+)
+def test_the_card_says_exactly_how_plain_transformers_reads_each_layout(
+    arch: str, layout: str, pooling: str, tmp_path: Path
+) -> None:
+    import tiny
+
+    model = tiny.reward_model(arch, pooling=pooling, layout=layout).eval()
+    model.save(tmp_path / "m")
+    card = hub_card(tmp_path / "m", str(tmp_path / "m"))
+    prompt, response = "Is the sky blue?", " Yes, on a clear day."
+    (raw,) = model.score([prompt], [response], precision="fp32").raw
+    pair = {"prompt": prompt, "chosen": response}
+    assert_card_recipe_matches(card, {"chosen": {"raw": raw}}, pair)
+
+
 def test_wilson_interval_by_hand() -> None:
     # 8 of 10: centre (0.8 + 1.9208/10) / 1.38416 = 0.71672, half 0.24063
     low, high = wilson_interval(0.8, 10)

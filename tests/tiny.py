@@ -82,12 +82,20 @@ def reward_model(
     max_length: int = 128,
     head: str = "scalar",
     objectives: list[str] | None = None,
+    layout: Any = "auto",
 ) -> RewardModel:
     tok = tokenizer(decoder=arch != "bert", pad_is_eos=pad_is_eos)
     labels = len(objectives) if objectives else 1
     net = network(arch, len(tok), seed, labels, token=head == "steps")
     return RewardModel.from_network(
-        net, tok, pooling, max_length, backbone=f"tiny-{arch}", head=head, objectives=objectives
+        net,
+        tok,
+        pooling,
+        max_length,
+        backbone=f"tiny-{arch}",
+        head=head,
+        objectives=objectives,
+        layout=layout,
     )
 
 

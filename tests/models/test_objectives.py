@@ -98,7 +98,8 @@ def _pairs_by_prompt(model: RewardModel) -> list[Pair]:
 
 
 def test_gate_learns_which_objective_each_prompt_wants() -> None:
-    model = tiny.reward_model("bert", head="objectives", objectives=NAMES).eval()
+    # the pairs come from this random model's own scores: its layout is fixed so they stay put
+    model = tiny.reward_model("bert", head="objectives", objectives=NAMES, layout="pair").eval()
     pairs = _pairs_by_prompt(model)
     # two prompts: none to spare for validation, every epoch is trained and the last kept
     fit = fit_gate(model, pairs, GateConfig(epochs=300, lr=1e-2, validation=0.0))

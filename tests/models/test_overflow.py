@@ -23,8 +23,8 @@ TEMPLATE = (
 )
 
 
-def model(arch: str, chat: bool = False) -> RewardModel:
-    built = tiny.reward_model(arch, max_length=LIMIT)
+def model(arch: str, chat: bool = False, layout: str = "auto") -> RewardModel:
+    built = tiny.reward_model(arch, max_length=LIMIT, layout=layout)
     if chat:
         built.tokenizer.chat_template = TEMPLATE
     return built
@@ -35,9 +35,11 @@ def chat(*turns: str) -> tuple[Message, ...]:
     return tuple(Message(role, text) for role, text in zip(roles, turns, strict=False))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("arch", ["llama", "bert"])
-def test_flag_leaves_an_over_long_input_unscored(arch: str) -> None:
-    result = model(arch).score([LONG_PROMPT, "short"], ["yes", "yes"])
+@pytest.mark.parametrize(
+    ("arch", "layout"), [("llama", "auto"), ("bert", "pair"), ("bert", "text")]
+)
+def test_flag_leaves_an_over_long_input_unscored(arch: str, layout: str) -> None:
+    result = model(arch, layout=layout).score([LONG_PROMPT, "short"], ["yes", "yes"])
     assert result.too_long == [True, False] and result.raw[0] is None
     assert result.raw[1] is not None and result.truncated == [0, 0]
     assert result.lengths[0] > LIMIT
@@ -58,12 +60,20 @@ def test_a_decoder_keeps_its_leading_special_tokens_and_the_whole_response() -> 
     assert result.raw[0] == pytest.approx(m.unit_outputs([m.unit(cut)])[0].item(), abs=1e-6)
 
 
-def test_an_encoder_cuts_the_first_segment_from_the_left() -> None:
-    m = model("bert")
-    (cut,) = m.encode_within(LONG_PROMPT, ["yes it is"], "truncate_prompt").encoded
+@pytest.mark.parametrize(
+    ("layout", "ending"),
+    [("pair", "last words [SEP] yes it is [SEP]"), ("text", "last words yes it is [SEP]")],
+)
+def test_an_encoder_cuts_the_prompt_from_the_left(layout: str, ending: str) -> None:
+    m = model("bert", layout=layout)
+    fitted = m.encode_within(LONG_PROMPT, [" yes it is"], "truncate_prompt")
+    (cut,) = fitted.encoded
     text = m.tokenizer.decode(cut.ids)
-    assert len(cut.ids) == LIMIT and text.startswith("[CLS]")
-    assert text.endswith("last words [SEP] yes it is [SEP]") and "w0 " not in text
+    assert len(cut.ids) <= LIMIT and text.startswith("[CLS] w")  # a whole word first
+    assert text.endswith(ending) and "w0 " not in text
+    assert fitted.dropped == len(m.encode_parts(LONG_PROMPT, " yes it is").ids) - len(cut.ids)
+    result = m.score([LONG_PROMPT], [" yes it is"], overflow="truncate_prompt")
+    assert result.truncated == [fitted.dropped] and result.too_long == [False]
 
 
 @pytest.mark.parametrize("arch", ["llama", "bert"])

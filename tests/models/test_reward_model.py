@@ -54,11 +54,13 @@ def test_last_token_pooling_reads_the_mask_not_the_pad_id() -> None:
     assert last_token(hidden, mask).tolist() == [[2.0, 3.0], [10.0, 11.0]]
 
 
-@pytest.mark.parametrize("arch", ["bert", "llama"])
+@pytest.mark.parametrize(
+    ("arch", "layout"), [("bert", "text"), ("bert", "pair"), ("llama", "auto")]
+)
 def test_saved_model_loads_in_plain_transformers_with_equal_scores(
-    arch: str, tmp_path: Path
+    arch: str, layout: str, tmp_path: Path
 ) -> None:
-    model = tiny.reward_model(arch).eval()
+    model = tiny.reward_model(arch, layout=layout).eval()
     model.info.mean, model.info.std = 0.5, 2.0
     model.save(tmp_path / "m", card="# card")
     assert (
@@ -66,7 +68,9 @@ def test_saved_model_loads_in_plain_transformers_with_equal_scores(
     )
     plain = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()
     plain_tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
-    if arch == "bert":  # what a plain transformers user writes for an encoder
+    if layout == "text":  # what TRL and a plain transformers user feed an encoder
+        inputs = plain_tokenizer(PROMPTS[0] + RESPONSES[0], return_tensors="pt")
+    elif layout == "pair":  # a sentence pair, the response as segment 1
         inputs = plain_tokenizer(PROMPTS[0], RESPONSES[0], return_tensors="pt")
     else:  # prompt tokens, response tokens, end of sequence
         ids = plain_tokenizer(PROMPTS[0])["input_ids"]

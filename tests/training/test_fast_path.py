@@ -85,3 +85,17 @@ def test_decoders_encode_the_shared_prompt_once() -> None:
     rows, starts = packed["read_rows"], packed["read_starts"]
     chosen_pos = packed["position_ids"][rows[0::2], starts[0::2]]
     assert chosen_pos.tolist() == [len(p.prefix) for p in pairs]  # positions continue the prompt
+
+
+@pytest.mark.parametrize("layout", ["text", "pair"])
+def test_encoders_put_sequences_end_to_end_with_no_mask(layout: str) -> None:
+    model = tiny.reward_model("bert", layout=layout).eval()
+    pairs = _pairs(model)
+    row, stats = model.batch(pairs, packed=True)
+    assert "attention_mask" not in row and row["input_ids"].shape[0] == 1 and stats.padding == 0
+    with torch.no_grad():
+        rewards = model.scores(**row)
+        model.network.set_attn_implementation("eager")  # another attention: masked rows again
+        masked, masked_stats = model.batch(pairs, packed=True)
+        assert masked["attention_mask"].dim() == 4 and masked_stats.padding > 0
+        assert torch.allclose(model.scores(**masked), rewards, atol=1e-5)

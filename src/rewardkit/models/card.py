@@ -72,28 +72,37 @@ def _evaluation(eval_dir: Path) -> str:
 
 
 def _usage(repo: str, info: dict[str, Any]) -> str:
-    decoder = info.get("input_style") == "concat"
-    inputs = (  # exactly what rewardkit feeds it for plain-text prompts and responses
-        'ids = tokenizer(prompt)["input_ids"] + tokenizer(response, add_special_tokens=False)'
-        '["input_ids"] + [tokenizer.eos_token_id]\n'
-        "    out = model(input_ids=torch.tensor([ids]))"
-        if decoder
-        else 'out = model(**tokenizer(prompt, response, return_tensors="pt"))'
-    )
+    style = info.get("input_style")
+    decoder = style == "concat"
+    inputs = {  # exactly what rewardkit feeds it for plain-text prompts and responses
+        "concat": 'ids = tokenizer(prompt)["input_ids"] + tokenizer(response, '
+        'add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]\n'
+        "    logits = model(input_ids=torch.tensor([ids])).logits",
+        "pair": 'logits = model(**tokenizer(prompt, response, return_tensors="pt")).logits',
+        "text": 'logits = model(**tokenizer(prompt + response, return_tensors="pt")).logits',
+    }[str(style)]
+    if info.get("pooling") == "mean":  # the classifier reads the mean of the real tokens
+        encoded = {"text": "prompt + response", "pair": "prompt, response"}[str(style)]
+        inputs = (
+            f'batch = tokenizer({encoded}, return_tensors="pt")\n'
+            "    hidden = model.base_model(**batch).last_hidden_state\n"
+            '    mask = batch["attention_mask"].unsqueeze(-1)\n'
+            "    logits = model.classifier((hidden * mask).sum(1) / mask.sum(1))"
+        )
     kind = head_kind(str(info.get("head", "scalar")))
     outputs = (
-        "raw = out.logits[0, 0].item()"
+        "raw = logits[0, 0].item()"
         if kind.auto_class == "AutoModelForSequenceClassification"
         and len(info.get("objectives", [])) == 1
-        else f"raw = out.logits  # a {info.get('head')} head: outputs {info.get('objectives')}, "
+        else f"raw = logits  # a {info.get('head')} head: outputs {info.get('objectives')}, "
         "combined as rewardkit.json says"
     )
     mean, std = float(info.get("mean", 0.0)), float(info.get("std", 1.0))
+    # TRL's GRPO tokenizes prompt + completion with add_special_tokens=False: no [CLS]/[SEP] for
+    # an encoder, no end-of-sequence token for a decoder, where this model reads its reward
     trl_plain = (
-        f' (TRL\'s own loader takes it too, raw scores: `reward_funcs="{repo}"`):'
-        if decoder
-        else " (TRL's own loader would join prompt and completion into one text; this encoder "
-        "reads them as a sentence pair):"
+        f' (TRL\'s own loader, `reward_funcs="{repo}"`, leaves out the special tokens this model '
+        "reads its reward at, so its scores differ):"
     )
     vllm = (
         f"""

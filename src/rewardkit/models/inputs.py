@@ -1,7 +1,9 @@
 """How a (prompt, response) becomes the token ids a reward model reads.
 
-- Encoders (BERT-like): the tokenizer's sentence-pair encoding, ``[CLS] prompt [SEP] response
-  [SEP]``, so the model sees where the response starts (and, for BERT, segment ids mark it).
+- Encoders (BERT-like), two layouts: ``text``, one segment ``[CLS] prompt+response [SEP]``, the
+  text TRL and plain transformers users build (and the layout sentence encoders such as MiniLM
+  were trained on); or ``pair``, the tokenizer's sentence-pair encoding ``[CLS] prompt [SEP]
+  response [SEP]`` with segment ids marking the response (BERT).
 - Decoders: the prompt's tokens, then the response's tokens, then an end-of-sequence token, at
   which the reward is read. Prompt and response are tokenized apart, so the prompt is an exact
   token prefix that chosen and rejected share (and can be encoded once). Conversational data
@@ -27,7 +29,11 @@ from typing import Any, Literal
 from rewardkit.records import Text, render_text, text_to_json
 from rewardkit.scoring import Overflow
 
-InputStyle = Literal["pair", "concat"]
+InputStyle = Literal["text", "pair", "concat"]
+"""``concat`` is the decoders' layout; ``text`` and ``pair`` are the encoders'."""
+Layout = Literal["auto", "text", "pair"]
+"""An encoder's layout as a user chooses it; ``auto``: ``ENCODER_LAYOUT``."""
+ENCODER_LAYOUT: InputStyle = "text"
 
 
 class UnscorableText(ValueError):
@@ -72,6 +78,9 @@ def encode_plain(
     if style == "pair":
         pairs = tokenizer(list(prompts), list(responses), truncation=False, verbose=False)
         return [Encoded([], list(ids)) for ids in pairs["input_ids"]]
+    if style == "text":
+        joined = [p + r for p, r in zip(prompts, responses, strict=True)]
+        return [Encoded([], list(ids)) for ids in tokenizer(joined, verbose=False)["input_ids"]]
     heads = tokenizer(list(prompts), truncation=False, verbose=False)["input_ids"]
     tails = tokenizer(list(responses), add_special_tokens=False, truncation=False, verbose=False)[
         "input_ids"
@@ -112,6 +121,8 @@ def encode_steps(
     if not steps:
         raise UnscorableText(f"no steps: a per-step head reads text cut into steps by {marker!r}")
     head = list(tokenizer(render_text(prompt), truncation=False, verbose=False)["input_ids"])
+    if style == "text" and head and head[-1] == tokenizer.sep_token_id:
+        head = head[:-1]  # one segment: the steps follow the prompt without a separator
     rest: list[int] = []
     marks: list[int] = []
     for step in steps:
@@ -120,7 +131,7 @@ def encode_steps(
             raise UnscorableText(f"step {len(marks)} has no tokens: {step[:40]!r}")
         rest += piece
         marks.append(len(rest) - 1)
-    if style == "pair":
+    if style != "concat":
         if tokenizer.sep_token_id is not None:
             rest.append(tokenizer.sep_token_id)
         return Encoded([], head + rest, tuple(m + len(head) for m in marks))
@@ -158,7 +169,7 @@ def fit_prompt(
         return Fitted(encoded)
     if overflow == "flag":
         raise TooLong(total, limit)
-    if any(e.marks is not None for e in encoded) and style == "pair":
+    if any(e.marks is not None for e in encoded) and style != "concat":
         raise TooLong(total, limit, ": a per-step encoder input is never cut")  # marks would move
     shorter: Text | None = prompt
     while not isinstance(shorter, str):
@@ -169,8 +180,9 @@ def fit_prompt(
         longest = max(len(e.ids) for e in encoded)
         if longest <= limit:
             return Fitted(encoded, total - longest)
-    if style == "pair":
-        pairs = [_cut_pair(tokenizer, shorter, r, limit) for r in responses]
+    if style != "concat":
+        cutter = _cut_pair if style == "pair" else _cut_text
+        pairs = [cutter(tokenizer, shorter, r, limit) for r in responses]
         cut = None if None in pairs else [e for e in pairs if e is not None]
     else:
         cut = _cut_prefix(tokenizer, encoded, limit)
@@ -209,6 +221,26 @@ def _cut_pair(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encode
     if ids is None or len(ids) > limit:
         return None
     return Encoded([], list(ids))
+
+
+def _cut_text(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encoded | None:
+    """One segment: the prompt loses its oldest tokens, cut at a token boundary of the prompt
+    alone, and the text is tokenized again (joined, as it is scored)."""
+    tail = render_text(response)
+    spans = tokenizer(prompt, add_special_tokens=False, return_offsets_mapping=True)[
+        "offset_mapping"
+    ]
+    # cut only where a word starts, so the kept prompt never opens with half a word
+    starts = [s for i, (s, _) in enumerate(spans) if i == 0 or s > spans[i - 1][1]]
+    ids = list(tokenizer(prompt + tail, verbose=False)["input_ids"])
+    cut = 0
+    while len(ids) > limit:
+        later = [s for s in starts if s > cut]
+        if not later:
+            return None
+        cut = later[0]
+        ids = list(tokenizer(prompt[cut:] + tail, verbose=False)["input_ids"])
+    return Encoded([], ids)
 
 
 def _cut_prefix(tokenizer: Any, encoded: list[Encoded], limit: int) -> list[Encoded] | None:

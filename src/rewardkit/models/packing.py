@@ -133,6 +133,44 @@ def pack(
     return batch, PackStats(real, sum(u.size for u in units), n_rows * width)
 
 
+def pack_end_to_end(
+    units: Sequence[Unit], segments_of: int | None = None, token_types: bool = False
+) -> tuple[dict[str, torch.Tensor], PackStats]:
+    """Encoder sequences (units without a prefix, one branch each) one after another in a
+    single row: no padding and no mask; ``spans`` bounds each sequence for span attention
+    (``models.attention``). ``segments_of``: the separator id after which BERT segment ids are 1;
+    ``token_types``: zero segment ids otherwise (a row longer than the model's positions cannot
+    use its default ones)."""
+    ids: list[int] = []
+    positions: list[int] = []
+    spans: list[tuple[int, int]] = []
+    reads: list[tuple[int, int]] = []
+    for unit in units:
+        if unit.prefix or len(unit.branches) != 1:
+            raise ValueError("end-to-end packing takes whole sequences (no shared prefix)")
+        start = len(ids)
+        ids += unit.branches[0]
+        positions += range(len(unit.branches[0]))
+        spans.append((start, len(ids)))
+        reads += unit.reads(0, start)
+    row = torch.tensor([ids], dtype=torch.long)
+    batch = {
+        "input_ids": row,
+        "position_ids": torch.tensor([positions], dtype=torch.long),
+        "spans": torch.tensor(spans, dtype=torch.long),
+        "read_rows": torch.zeros(len(reads), dtype=torch.long),
+        "read_starts": torch.tensor([r[0] for r in reads]),
+        "read_ends": torch.tensor([r[1] for r in reads]),
+    }
+    if segments_of is not None:
+        batch["token_type_ids"] = torch.cat(
+            [segment_ids(row[0, s:e], segments_of) for s, e in spans]
+        ).unsqueeze(0)
+    elif token_types:
+        batch["token_type_ids"] = torch.zeros_like(row)
+    return batch, PackStats(len(ids), len(ids), len(ids))
+
+
 def _lay_out(
     unit: Unit,
     row: int,

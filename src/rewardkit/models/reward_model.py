@@ -27,6 +27,7 @@ from torch import nn
 
 from rewardkit import __version__
 from rewardkit.losses import Outputs
+from rewardkit.models.attention import SPAN_ATTENTION, use_span_attention
 from rewardkit.models.backbones import resolve_backbone
 from rewardkit.models.gate import GATE_FILE, Gate, load_gate, prompt_weights, save_gate
 from rewardkit.models.heads import (
@@ -37,9 +38,11 @@ from rewardkit.models.heads import (
     head_kind,
 )
 from rewardkit.models.inputs import (
+    ENCODER_LAYOUT,
     Encoded,
     Fitted,
     InputStyle,
+    Layout,
     TooLong,
     UnscorableText,
     encode,
@@ -48,7 +51,7 @@ from rewardkit.models.inputs import (
     fit_prompt,
     split_steps,
 )
-from rewardkit.models.packing import PackStats, Unit, pack, segment_ids
+from rewardkit.models.packing import PackStats, Unit, pack, pack_end_to_end, segment_ids
 from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.models.precision import autocast
 from rewardkit.records import Text
@@ -134,6 +137,8 @@ class RewardModel(nn.Module):
         self.tokenizer = tokenizer
         self.info = info
         self.gate: Gate | None = None
+        if info.input_style != "concat":  # encoders: packed rows without masks (``attention``)
+            use_span_attention(network)
 
     # ---- construction -----------------------------------------------------------------------
 
@@ -146,6 +151,7 @@ class RewardModel(nn.Module):
         trust_remote_code: bool = False,
         head: str = "scalar",
         objectives: Sequence[str] | None = None,
+        layout: Layout = "auto",
     ) -> RewardModel:
         """A new model on a backbone, with a freshly initialised head of the given kind (one
         output per name in ``objectives``; default names from ``heads.default_objectives``)."""
@@ -168,7 +174,9 @@ class RewardModel(nn.Module):
             ignore_mismatched_sizes=True,
             trust_remote_code=trust_remote_code,
         )
-        return cls.from_network(network, tokenizer, pooling, max_length, name_or_path, head, names)
+        return cls.from_network(
+            network, tokenizer, pooling, max_length, name_or_path, head, names, layout
+        )
 
     @classmethod
     def from_network(
@@ -180,9 +188,11 @@ class RewardModel(nn.Module):
         backbone: str = "custom",
         head: str = "scalar",
         objectives: Sequence[str] | None = None,
+        layout: Layout = "auto",
     ) -> RewardModel:
         """Wraps a ``*ForSequenceClassification`` (``*ForTokenClassification`` for per-step
-        heads) with one label per objective, e.g. a tiny one built in code."""
+        heads) with one label per objective, e.g. a tiny one built in code. ``layout`` is the
+        encoders' input layout (``inputs``); decoders always read prompt then response."""
         head_kind(head)
         names = list(objectives) if objectives else default_objectives(head)
         if network.config.num_labels != len(names):
@@ -198,7 +208,9 @@ class RewardModel(nn.Module):
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token  # safe: pooling reads the attention mask
         network.config.pad_token_id = tokenizer.pad_token_id
-        style: InputStyle = "concat" if decoder else "pair"
+        if decoder and layout != "auto":
+            raise ValueError(f"layout {layout!r} is for encoders; decoders read prompt + response")
+        style: InputStyle = "concat" if decoder else ENCODER_LAYOUT if layout == "auto" else layout
         info = ModelInfo(
             backbone=backbone,
             pooling=pooling,
@@ -316,27 +328,36 @@ class RewardModel(nn.Module):
     def forward(
         self,
         input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         read_rows: torch.Tensor | None = None,
         read_starts: torch.Tensor | None = None,
         read_ends: torch.Tensor | None = None,
+        spans: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The head's outputs, shape (R, K): one row per row of a padded batch, or one per read
         span (``batch``: packed rows with a 4D attention mask, or marked positions). Called
         through the module (``model(**inputs)``) so that DDP and FSDP wrappers see it."""
         optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
-        kwargs = {k: v for k, v in optional.items() if v is not None}
+        kwargs: dict[str, Any] = {k: v for k, v in optional.items() if v is not None}
+        if spans is not None:  # sequences end to end in one row (``pack_end_to_end``)
+            kwargs["spans"] = [tuple(span) for span in spans.tolist()]
         if read_rows is not None and read_starts is not None and read_ends is not None:
             device = input_ids.device.type
-            if attention_mask.dim() == 4 and torch.is_autocast_enabled(device):
+            if (
+                attention_mask is not None
+                and attention_mask.dim() == 4
+                and torch.is_autocast_enabled(device)
+            ):
                 # a float32 mask would pull attention to fp32
                 attention_mask = attention_mask.to(torch.get_autocast_dtype(device))
             hidden = self.body()(
                 input_ids=input_ids, attention_mask=attention_mask, **kwargs
             ).last_hidden_state
             return self._read_spans(hidden, read_rows, read_starts, read_ends)
+        if attention_mask is None:  # a padded batch reads where its real tokens are
+            raise ValueError("a padded batch needs its attention mask")
         if self.info.pooling == "cls":
             out = self.network(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
             return out.logits  # type: ignore[no-any-return]
@@ -437,6 +458,13 @@ class RewardModel(nn.Module):
         return Unit(encoded.prefix, [encoded.rest], marks)
 
     @property
+    def spans_attention(self) -> bool:
+        """Whether packed rows can hold sequences end to end with no mask: span attention is
+        (still) the network's attention."""
+        config = self._transformers_model().config
+        return getattr(config, "_attn_implementation", None) == SPAN_ATTENTION
+
+    @property
     def uses_token_types(self) -> bool:
         """Sentence-pair encoders that embed segments (BERT) get the response marked as segment 1,
         exactly as ``tokenizer(prompt, response)`` does for a plain transformers user."""
@@ -463,6 +491,13 @@ class RewardModel(nn.Module):
         """The tensors ``outputs`` reads, in unit, branch and mark order: packed rows where the
         model supports them (decoders reading the last token share each prefix between its
         branches), padded rows otherwise; both give the same outputs."""
+        if packed and self.supports_packing and self.spans_attention:
+            config = self._transformers_model().config
+            return pack_end_to_end(
+                [u for unit in units for u in unit.unshared()],
+                self.tokenizer.sep_token_id if self.uses_token_types else None,
+                token_types=getattr(config, "type_vocab_size", 0) > 0,
+            )
         if packed and self.supports_packing:
             shares_prefix = self.is_decoder and (
                 self.kind.per_position or self.info.pooling == "last"
@@ -595,7 +630,8 @@ class RewardModel(nn.Module):
         device = next(self.parameters()).device
         bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
         for batch in token_budget_batches(order, widths, batch_tokens // rows_per_unit):
-            inputs, _ = self.batch([units[i] for i in batch], packed=False)
+            # encoders: the sorted batch end to end, without padding or mask
+            inputs, _ = self.batch([units[i] for i in batch], packed=self.spans_attention)
             with autocast(device, precision):
                 values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
             for i, chunk in zip(

@@ -167,7 +167,8 @@ class ModelBackend:
             key = item.prefix if self.shares_prompt else (index,)
             groups.setdefault(key, []).append(index)
         units = [_unit([items[i] for i in members]) for members in groups.values()]
-        inputs, _ = self.model.batch(units, packed=self.shares_prompt)
+        # shared prompts (decoders) or sequences end to end (encoders): no padding computed
+        inputs, _ = self.model.batch(units, packed=self.shares_prompt or self.model.spans_attention)
         # the OOD score reads the vectors the head reads: the same forward pass
         capture: AbstractContextManager[list[torch.Tensor]] = (
             nullcontext([]) if self.ood is None else self.model.head_inputs()

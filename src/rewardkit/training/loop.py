@@ -155,7 +155,12 @@ def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
     if model is None:
         names = cfg.objectives or default_objectives(cfg.head, cfg.members)
         model = RewardModel.from_backbone(
-            cfg.model, cfg.pooling, cfg.max_length, head=cfg.head, objectives=names
+            cfg.model,
+            cfg.pooling,
+            cfg.max_length,
+            head=cfg.head,
+            objectives=names,
+            layout=cfg.layout,
         )
     model.info.max_length = cfg.max_length
     model.info.step_marker = cfg.step_marker

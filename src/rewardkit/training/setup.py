@@ -93,6 +93,13 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_ste
     )
 
 
+LAYOUT_WORDS = {
+    "concat": "prompt + response + end of sequence",
+    "pair": "sentence-pair encoding of prompt and response",
+    "text": "prompt + response as one text",
+}
+
+
 def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
     metrics = "\n".join(
         f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
@@ -102,11 +109,7 @@ def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
 
 A reward model with a `{info.head}` head (outputs: {", ".join(info.objectives)}): backbone
 `{info.backbone}`, pooling `{info.pooling}`, inputs up to
-{info.max_length} tokens ({
-        "prompt + response + end of sequence"
-        if info.input_style == "concat"
-        else "sentence-pair encoding of prompt and response"
-    }).
+{info.max_length} tokens ({LAYOUT_WORDS[info.input_style]}).
 
 ## Use
 

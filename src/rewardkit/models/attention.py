@@ -1,0 +1,63 @@
+"""Attention for encoder sequences packed end to end in one row, with no mask.
+
+A packed encoder row holds whole sequences side by side, each attending only to itself. With a
+4D mask, every row costs attention over its full width (and a width-squared mask is built and
+read); here each sequence is attended on its own, so the work is the sum of the squared lengths
+and there is no mask at all. PyTorch has no variable-length attention kernel on CPU, so the
+sequences are a loop: a handful of small matmuls per layer, cheaper on CPU than one masked
+kernel over the whole row (measured in docs/training.md).
+
+The function is registered with transformers' attention interface under ``SPAN_ATTENTION`` and
+set on encoders whose attention goes through that interface. Without ``spans`` (a padded batch,
+a plain call) it is exactly transformers' SDPA attention. The implementation name is not saved
+with the model, so a saved model loads in plain transformers as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from transformers import AttentionInterface
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+SPAN_ATTENTION = "rewardkit_spans"
+
+
+def span_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    spans: list[tuple[int, int]] | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """(batch, heads, length, dim) in; (batch, length, heads, dim) out, as transformers' own
+    attention functions. ``spans``: the (start, end) of each sequence along the row."""
+    if spans is None:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+        )
+    scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+    pieces = []
+    for start, end in spans:
+        q, k, v = query[:, :, start:end], key[:, :, start:end], value[:, :, start:end]
+        weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * scale, dim=-1)
+        weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
+        pieces.append(torch.matmul(weights.to(v.dtype), v))
+    return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None
+
+
+AttentionInterface.register(SPAN_ATTENTION, span_attention)
+AttentionMaskInterface.register(SPAN_ATTENTION, sdpa_mask)  # padded batches: SDPA's own masks
+
+
+def use_span_attention(network: Any) -> None:
+    """Sets span attention on an encoder whose attention goes through transformers' interface
+    (other models keep theirs, and packed rows with masks)."""
+    if getattr(network, "_supports_attention_backend", False):
+        network.set_attn_implementation(SPAN_ATTENTION)
