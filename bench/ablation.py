@@ -9,7 +9,8 @@ run) and is scored on two held-out sets: the hh pairs it did not see and OpenAss
 broader instruction-following set). Only pairs that fit 510 tokens in every layout are scored,
 so each run answers the same questions. ``base`` is rewardkit as it was (sentence pair with
 segment ids, the encoder's own pooler, transformers' head init, dropout off, 10% linear warm-up,
-over-long pairs left out); each other variant changes one thing; ``trl`` is TRL's RewardTrainer
+over-long pairs left out); each other variant changes one thing, ``defaults`` is rewardkit as it
+ships now (the layout and pooling its ``auto`` settings pick); ``trl`` is TRL's RewardTrainer
 with the same settings (gradient checkpointing off, which changes the speed, not the numbers).
 The loss' reduction is not a variant: both average the pairs of a full batch. Seeds run in the
 outer loop, so a cut-short run still has every variant at its first seeds; run again, it skips
@@ -51,6 +52,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no warm-up": {"warmup_ratio": 0.0},
     "cosine": {"schedule": "cosine"},
     "truncate": {"overflow": "truncate_prompt"},
+    "defaults": {"layout": "auto", "pooling": "auto"},
 }
 
 
@@ -67,7 +69,7 @@ def rewardkit_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., 
     model = None
     if variant == "zero head":
         torch.manual_seed(cfg.seed)
-        model = RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length)
+        model = RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length, layout=cfg.layout)
         for weight in model.head().parameters():
             torch.nn.init.zeros_(weight)
     trained = RewardModel.load(train(cfg, model).model_dir)
@@ -157,6 +159,7 @@ def main() -> None:
                 data=[str(work / "train.jsonl")],
                 eval_data=[str(work / "eval.jsonl")],
                 layout="pair",
+                pooling="cls",
                 batch_size=8,
                 lr=1e-4,
                 epochs=1,

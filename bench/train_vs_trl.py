@@ -130,7 +130,7 @@ def worker_rewardkit(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return {
         "pairs": result.steps * args.batch_size,
         "seconds": result.seconds,
-        "real_tokens": real,
+        "real_tokens": real * args.epochs,
         "padding": padding,
         "accuracy": result.eval.accuracy,
         "eval_pairs": result.eval.examples,
@@ -193,9 +193,11 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if args.worker == "trl-tuned":
         # group_by_length reads a length column, which TRL's tokenized pairs lack and its
         # column filter would drop
-        trainer.train_dataset = trainer.train_dataset.map(
-            lambda r: {"length": len(r["chosen_ids"]) + len(r["rejected_ids"])}
-        )
+        def with_length(table: Any) -> Any:
+            return table.map(lambda r: {"length": len(r["chosen_ids"]) + len(r["rejected_ids"])})
+
+        trainer.train_dataset = with_length(trainer.train_dataset)
+        trainer.eval_dataset = with_length(trainer.eval_dataset)
         trainer._signature_columns = ["chosen_ids", "rejected_ids", "margin", "length"]
     started = time.perf_counter()
     output = trainer.train()
@@ -205,7 +207,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return {
         "pairs": output.global_step * args.batch_size,
         "seconds": seconds,
-        "real_tokens": real,
+        "real_tokens": real * args.epochs,
         "padding": 1 - real / slots,
         "accuracy": metrics["eval_accuracy"],
         "eval_pairs": len(trainer.eval_dataset),

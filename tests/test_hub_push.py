@@ -91,6 +91,7 @@ def assert_card_recipe_matches(card: str, scored: dict[str, Any], pair: dict[str
         ("bert", "text", "mean"),
         ("bert", "pair", "mean"),
         ("llama", "auto", "auto"),
+        ("llama", "auto", "mean"),
     ],
 )
 def test_the_card_says_exactly_how_plain_transformers_reads_each_layout(

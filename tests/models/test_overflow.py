@@ -135,3 +135,18 @@ def test_score_and_eval_commands_count_what_they_cut(tmp_path: Path) -> None:
         counts = (result["too_long"], result["truncated"], result["unscored"])
         assert counts == ((2, 0, 2) if policy == "flag" else (0, 2, 0))
         assert "prompt cut" in (out / "report.md").read_text()
+
+
+def test_the_text_layout_keeps_turns_apart_and_cuts_text_without_spaces() -> None:
+    m = model("bert", layout="text")
+    turn = (Message("user", "is it blue"),)
+    assert (
+        m.tokenizer.decode(m.encode_parts(turn, "Yes").ids) == "[CLS] user : is it blue yes [SEP]"
+    )
+    no_spaces = ",".join(f"w{i}" for i in range(200)) + ",end"  # a token per piece, no word break
+    fitted = m.encode_within(no_spaces, [" yes"], "truncate_prompt")
+    (cut,) = fitted.encoded
+    assert fitted.dropped > 300 and len(cut.ids) <= LIMIT
+    assert m.tokenizer.decode(cut.ids).endswith(", end yes [SEP]")
+    with pytest.raises(TooLong, match="the response alone is too long"):
+        m.encode_within("p", [" word" * 60], "truncate_prompt")

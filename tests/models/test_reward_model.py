@@ -86,6 +86,11 @@ def test_saved_model_loads_in_plain_transformers_with_equal_scores(
     assert again.normalized[0] == pytest.approx((original.raw[0] - 0.5) / 2.0)  # type: ignore[operator]
 
 
+def test_a_decoder_has_one_layout() -> None:
+    with pytest.raises(ValueError, match="layout 'pair' is for encoders"):
+        tiny.reward_model("llama", layout="pair")
+
+
 def test_scores_do_not_depend_on_batching_and_long_inputs_are_flagged() -> None:
     model = tiny.reward_model("bert", max_length=12)
     result = model.score(PROMPTS, RESPONSES, batch_tokens=16)

@@ -12,6 +12,7 @@ from transformers import AutoModelForSequenceClassification
 
 from rewardkit.cli import main
 from rewardkit.models import RewardModel
+from rewardkit.models.inputs import ENCODER_LAYOUT
 from rewardkit.training import LoraConfig, TrainConfig, loop
 from rewardkit.training.checkpoint import save_checkpoint
 from rewardkit.training.loop import train
@@ -41,6 +42,10 @@ def test_training_learns_and_leaves_a_complete_run(tiny_bert_dir: Path, tmp_path
     assert checkpoints == [f"step-{result.steps // 5 * 5:08d}", f"step-{result.steps:08d}"]
     info = json.loads((result.model_dir / "rewardkit.json").read_text())
     assert info["std"] > 0 and info["data"]["synthetic"]["pairs"] == 240
+    assert (
+        info["input_style"] == ENCODER_LAYOUT
+        and "as one text" in (result.model_dir / "README.md").read_text()
+    )
     assert (result.model_dir / "README.md").read_text().startswith("# Reward model")
     assert (tmp_path / "run" / "config.yaml").exists()
     assert AutoModelForSequenceClassification.from_pretrained(result.model_dir).num_labels == 1

@@ -8,7 +8,8 @@ sequences are a loop: a handful of small matmuls per layer, cheaper on CPU than 
 kernel over the whole row (measured in docs/training.md).
 
 The function is registered with transformers' attention interface under ``SPAN_ATTENTION`` and
-set on encoders whose attention goes through that interface. Without ``spans`` (a padded batch,
+set on the encoders listed in ``SPAN_MODELS``; it is used on CPUs (a GPU keeps padded batches
+for its fused kernels). Without ``spans`` (a padded batch,
 a plain call) it is exactly transformers' SDPA attention. The implementation name is not saved
 with the model, so a saved model loads in plain transformers as before.
 """
@@ -56,8 +57,13 @@ AttentionInterface.register(SPAN_ATTENTION, span_attention)
 AttentionMaskInterface.register(SPAN_ATTENTION, sdpa_mask)  # padded batches: SDPA's own masks
 
 
+SPAN_MODELS = frozenset({"bert", "albert", "electra", "distilbert"})
+"""Encoders whose attention is plain full attention through transformers' interface, with
+positions counted from 0 (RoBERTa's start after the pad id; ModernBERT has local layers)."""
+
+
 def use_span_attention(network: Any) -> None:
-    """Sets span attention on an encoder whose attention goes through transformers' interface
-    (other models keep theirs, and packed rows with masks)."""
-    if getattr(network, "_supports_attention_backend", False):
+    """Sets span attention on the encoders it is exact for (other models keep their attention,
+    and packed rows with masks)."""
+    if getattr(network.config, "model_type", None) in SPAN_MODELS:
         network.set_attn_implementation(SPAN_ATTENTION)

@@ -81,13 +81,21 @@ def _usage(repo: str, info: dict[str, Any]) -> str:
         "pair": 'logits = model(**tokenizer(prompt, response, return_tensors="pt")).logits',
         "text": 'logits = model(**tokenizer(prompt + response, return_tensors="pt")).logits',
     }[str(style)]
-    if info.get("pooling") == "mean":  # the classifier reads the mean of the real tokens
-        encoded = {"text": "prompt + response", "pair": "prompt, response"}[str(style)]
+    if info.get("pooling") == "mean":  # the head reads the mean of the real tokens
+        batch = {
+            "concat": 'ids = tokenizer(prompt)["input_ids"] + tokenizer(response, '
+            'add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]\n'
+            '    batch = {"input_ids": torch.tensor([ids]), "attention_mask": '
+            "torch.ones(1, len(ids), dtype=torch.long)}",
+            "pair": 'batch = tokenizer(prompt, response, return_tensors="pt")',
+            "text": 'batch = tokenizer(prompt + response, return_tensors="pt")',
+        }[str(style)]
         inputs = (
-            f'batch = tokenizer({encoded}, return_tensors="pt")\n'
+            f"{batch}\n"
             "    hidden = model.base_model(**batch).last_hidden_state\n"
             '    mask = batch["attention_mask"].unsqueeze(-1)\n'
-            "    logits = model.classifier((hidden * mask).sum(1) / mask.sum(1))"
+            f"    logits = model.{'score' if decoder else 'classifier'}"
+            "((hidden * mask).sum(1) / mask.sum(1))"
         )
     kind = head_kind(str(info.get("head", "scalar")))
     outputs = (

@@ -1,8 +1,8 @@
 """How a (prompt, response) becomes the token ids a reward model reads.
 
 - Encoders (BERT-like), two layouts: ``text``, one segment ``[CLS] prompt+response [SEP]``, the
-  text TRL and plain transformers users build (and the layout sentence encoders such as MiniLM
-  were trained on); or ``pair``, the tokenizer's sentence-pair encoding ``[CLS] prompt [SEP]
+  text plain transformers users and TRL's RewardTrainer build (TRL adds one more separator),
+  and the layout sentence encoders such as MiniLM were trained on; or ``pair``, the tokenizer's sentence-pair encoding ``[CLS] prompt [SEP]
   response [SEP]`` with segment ids marking the response (BERT).
 - Decoders: the prompt's tokens, then the response's tokens, then an end-of-sequence token, at
   which the reward is read. Prompt and response are tokenized apart, so the prompt is an exact
@@ -33,7 +33,10 @@ InputStyle = Literal["text", "pair", "concat"]
 """``concat`` is the decoders' layout; ``text`` and ``pair`` are the encoders'."""
 Layout = Literal["auto", "text", "pair"]
 """An encoder's layout as a user chooses it; ``auto``: ``ENCODER_LAYOUT``."""
+INPUT_STYLES: tuple[str, ...] = ("text", "pair", "concat")
 ENCODER_LAYOUT: InputStyle = "text"
+PLAIN_LAYOUT: Layout = "pair"
+"""How a plain transformers encoder directory (no rewardkit.json) is read."""
 
 
 class UnscorableText(ValueError):
@@ -67,7 +70,10 @@ def encode(tokenizer: Any, style: InputStyle, prompt: Text, response: Text) -> E
     chat = not isinstance(prompt, str) and not isinstance(response, str)
     if style == "concat" and chat and tokenizer.chat_template:
         return _chat(tokenizer, prompt, response)
-    return encode_plain(tokenizer, style, [render_text(prompt)], [render_text(response)])[0]
+    head = render_text(prompt)
+    if style == "text" and not isinstance(prompt, str):
+        head += "\n"  # one text: a conversation's turns stay on their own lines
+    return encode_plain(tokenizer, style, [head], [render_text(response)])[0]
 
 
 def encode_plain(
@@ -224,22 +230,26 @@ def _cut_pair(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encode
 
 
 def _cut_text(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encoded | None:
-    """One segment: the prompt loses its oldest tokens, cut at a token boundary of the prompt
-    alone, and the text is tokenized again (joined, as it is scored)."""
+    """One segment: the prompt loses its oldest words (its oldest tokens where it has no
+    spaces), and the shorter text is tokenized again, joined, as it is scored."""
     tail = render_text(response)
-    spans = tokenizer(prompt, add_special_tokens=False, return_offsets_mapping=True)[
-        "offset_mapping"
-    ]
-    # cut only where a word starts, so the kept prompt never opens with half a word
-    starts = [s for i, (s, _) in enumerate(spans) if i == 0 or s > spans[i - 1][1]]
+    if len(tokenizer(tail, verbose=False)["input_ids"]) > limit:
+        return None  # the response (and the special tokens) alone do not fit
+    if getattr(tokenizer, "is_fast", False):
+        spans = tokenizer(
+            prompt, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        starts = [start for start, _ in spans["offset_mapping"]] or [0]
+    else:  # a slow tokenizer has no offsets: every character is a place to cut
+        starts = list(range(max(len(prompt), 1)))
+    words = [s for s in starts if s == 0 or prompt[s - 1].isspace()]
     ids = list(tokenizer(prompt + tail, verbose=False)["input_ids"])
-    cut = 0
+    # the first cut leaves out about the excess in tokens; each further cut one word more
+    cut = starts[min(len(ids) - limit, len(starts) - 1)] if len(ids) > limit else 0
     while len(ids) > limit:
-        later = [s for s in starts if s > cut]
-        if not later:
-            return None
-        cut = later[0]
-        ids = list(tokenizer(prompt[cut:] + tail, verbose=False)["input_ids"])
+        later = [s for s in words if s >= cut] or [s for s in starts if s >= cut] or [len(prompt)]
+        ids = list(tokenizer(prompt[later[0] :] + tail, verbose=False)["input_ids"])
+        cut = later[0] + 1
     return Encoded([], ids)
 
 

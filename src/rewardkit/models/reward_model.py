@@ -39,6 +39,8 @@ from rewardkit.models.heads import (
 )
 from rewardkit.models.inputs import (
     ENCODER_LAYOUT,
+    INPUT_STYLES,
+    PLAIN_LAYOUT,
     Encoded,
     Fitted,
     InputStyle,
@@ -231,6 +233,11 @@ class RewardModel(nn.Module):
         if not info_path.exists():
             raise FileNotFoundError(f"{path} is not a rewardkit model: no {INFO_FILE}")
         info = ModelInfo(**json.loads(info_path.read_text()))
+        if info.input_style not in INPUT_STYLES:
+            raise ValueError(
+                f"{path}: input_style {info.input_style!r} is unknown to rewardkit "
+                f"{__version__} (it knows {INPUT_STYLES}); the model may need a newer version"
+            )
         network = getattr(transformers, head_kind(info.head).auto_class).from_pretrained(
             path, trust_remote_code=trust_remote_code, use_safetensors=True
         )
@@ -247,12 +254,13 @@ class RewardModel(nn.Module):
     def from_directory(cls, path: str | Path, max_length: int = 512) -> RewardModel:
         """A directory written by rewardkit (``rewardkit.json`` says how to read it), or a plain
         transformers ``*ForSequenceClassification`` directory with one label, read with
-        ``max_length`` and the default pooling."""
+        ``max_length``, the default pooling and (encoders) the sentence-pair layout that most
+        published encoder reward models take."""
         path = Path(resolve_backbone(str(path)))  # or a Hub id
         if (path / INFO_FILE).exists():
             return cls.load(path)
-        if (path / "config.json").exists():
-            return cls.from_backbone(str(path), max_length=max_length)
+        if (path / "config.json").exists():  # an encoder read as a sentence pair, as before
+            return cls.from_backbone(str(path), max_length=max_length, layout=PLAIN_LAYOUT)
         raise ValueError(f"{path}: neither a rewardkit model nor a transformers directory")
 
     def save(self, path: str | Path, card: str | None = None) -> None:
@@ -337,7 +345,8 @@ class RewardModel(nn.Module):
         spans: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The head's outputs, shape (R, K): one row per row of a padded batch, or one per read
-        span (``batch``: packed rows with a 4D attention mask, or marked positions). Called
+        span (``batch``: packed rows with a 4D attention mask, one row of sequences end to end
+        bounded by ``spans`` with no mask, or marked positions). Called
         through the module (``model(**inputs)``) so that DDP and FSDP wrappers see it."""
         optional = {"position_ids": position_ids, "token_type_ids": token_type_ids}
         kwargs: dict[str, Any] = {k: v for k, v in optional.items() if v is not None}
@@ -459,10 +468,11 @@ class RewardModel(nn.Module):
 
     @property
     def spans_attention(self) -> bool:
-        """Whether packed rows can hold sequences end to end with no mask: span attention is
-        (still) the network's attention."""
+        """Whether packed rows hold sequences end to end with no mask: span attention is (still)
+        the network's attention, on a CPU (a GPU's fused kernels want padded batches)."""
         config = self._transformers_model().config
-        return getattr(config, "_attn_implementation", None) == SPAN_ATTENTION
+        on_cpu = next(self.parameters()).device.type == "cpu"
+        return on_cpu and getattr(config, "_attn_implementation", None) == SPAN_ATTENTION
 
     @property
     def uses_token_types(self) -> bool:

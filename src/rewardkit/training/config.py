@@ -32,10 +32,10 @@ class TrainConfig:
     Face cache; read from it offline) or 'minilm' (offline package)."""
     pooling: Literal["auto", "last", "mean", "cls"] = "auto"
     """auto: last real token for decoders, the encoder's own first-token head for encoders."""
-    layout: Literal["auto", "text", "pair"] = "auto"
-    """Encoders' input: text (one segment, prompt + response, as TRL and plain transformers feed
-    it) or pair (sentence pair with segment ids); auto: the default docs/training.md measured.
-    Decoders always read prompt then response."""
+    layout: Literal["auto", "text", "pair"] = "auto"  # models.inputs.Layout, torch-free here
+    """Encoders' input: text (one segment, prompt + response, as plain transformers users and
+    TRL's RewardTrainer feed it) or pair (sentence pair with segment ids); auto: the default
+    docs/training.md measured. Decoders always read prompt then response."""
     data: list[str] = field(default_factory=list)
     """Training files (any format `rewardkit data formats` lists) or Hub datasets
     OWNER/NAME[:CONFIG][@SPLIT] (docs/hub.md); empty: the synthetic world."""
