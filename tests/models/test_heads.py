@@ -37,7 +37,13 @@ def test_objectives_head_trains_scores_and_loads_in_plain_transformers(
     request: pytest.FixtureRequest, backbone: str, tmp_path: Path
 ) -> None:
     model_dir = _trained(
-        request, backbone, tmp_path, head="objectives", objectives=OBJECTIVES, loss="regression"
+        request,
+        backbone,
+        tmp_path,
+        head="objectives",
+        objectives=OBJECTIVES,
+        loss="regression",
+        pooling="cls" if "bert" in backbone else "auto",  # what plain transformers reads
     )
     model = RewardModel.load(model_dir)
     ratings = list(generate_ratings(6, seed=9))

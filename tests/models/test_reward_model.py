@@ -60,7 +60,10 @@ def test_last_token_pooling_reads_the_mask_not_the_pad_id() -> None:
 def test_saved_model_loads_in_plain_transformers_with_equal_scores(
     arch: str, layout: str, tmp_path: Path
 ) -> None:
-    model = tiny.reward_model(arch, layout=layout).eval()
+    # the first-token head: what AutoModelForSequenceClassification reads (the card shows how
+    # to read a mean-pooled model)
+    model = tiny.reward_model(arch, layout=layout, pooling="cls" if arch == "bert" else "auto")
+    model.eval()
     model.info.mean, model.info.std = 0.5, 2.0
     model.save(tmp_path / "m", card="# card")
     assert (

@@ -35,7 +35,7 @@ Layout = Literal["auto", "text", "pair"]
 """An encoder's layout as a user chooses it; ``auto``: ``ENCODER_LAYOUT``."""
 INPUT_STYLES: tuple[str, ...] = ("text", "pair", "concat")
 ENCODER_LAYOUT: InputStyle = "text"
-PLAIN_LAYOUT: Layout = "pair"
+PLAIN_LAYOUT: InputStyle = "pair"
 """How a plain transformers encoder directory (no rewardkit.json) is read."""
 
 

@@ -14,6 +14,9 @@ import torch
 
 Pooling = Literal["auto", "last", "mean", "cls"]
 POOLINGS: tuple[str, ...] = ("auto", "last", "mean", "cls")
+ENCODER_POOLING: Pooling = "mean"
+"""``auto`` for encoders: the mean beat the first-token head on held-out pairs
+(docs/training.md); decoders read the last token."""
 
 
 def last_token(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -54,7 +54,7 @@ from rewardkit.models.inputs import (
     split_steps,
 )
 from rewardkit.models.packing import PackStats, Unit, pack, pack_end_to_end, segment_ids
-from rewardkit.models.pooling import POOLINGS, Pooling, last_token, mean_tokens
+from rewardkit.models.pooling import ENCODER_POOLING, POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.models.precision import autocast
 from rewardkit.records import Text
 from rewardkit.scoring import BATCH_TOKENS, Overflow, OverflowCounts, Precision
@@ -203,8 +203,8 @@ class RewardModel(nn.Module):
                 f"{len(names)}: {names}"
             )
         decoder = hasattr(network, "score")
-        if pooling == "auto":
-            pooling = "last" if decoder else "cls"
+        if pooling == "auto":  # encoders: the mean, as sentence encoders are trained (measured)
+            pooling = "last" if decoder else ENCODER_POOLING
         if pooling == "cls" and decoder:
             raise ValueError("'cls' pooling is for encoders; decoders read the last token")
         if tokenizer.pad_token_id is None:
@@ -254,13 +254,16 @@ class RewardModel(nn.Module):
     def from_directory(cls, path: str | Path, max_length: int = 512) -> RewardModel:
         """A directory written by rewardkit (``rewardkit.json`` says how to read it), or a plain
         transformers ``*ForSequenceClassification`` directory with one label, read with
-        ``max_length``, the default pooling and (encoders) the sentence-pair layout that most
-        published encoder reward models take."""
+        ``max_length`` as transformers' own head reads it (encoders: the first token, and the
+        sentence-pair layout most published encoder reward models take)."""
         path = Path(resolve_backbone(str(path)))  # or a Hub id
         if (path / INFO_FILE).exists():
             return cls.load(path)
-        if (path / "config.json").exists():  # an encoder read as a sentence pair, as before
-            return cls.from_backbone(str(path), max_length=max_length, layout=PLAIN_LAYOUT)
+        if (path / "config.json").exists():
+            model = cls.from_backbone(str(path), max_length=max_length)
+            if not model.is_decoder:  # read as transformers' own head reads it
+                model.info.input_style, model.info.pooling = PLAIN_LAYOUT, "cls"
+            return model
         raise ValueError(f"{path}: neither a rewardkit model nor a transformers directory")
 
     def save(self, path: str | Path, card: str | None = None) -> None:

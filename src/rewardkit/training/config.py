@@ -31,7 +31,8 @@ class TrainConfig:
     """Backbone: a local directory, a Hub id OWNER/NAME[@REVISION] (fetched into the Hugging
     Face cache; read from it offline) or 'minilm' (offline package)."""
     pooling: Literal["auto", "last", "mean", "cls"] = "auto"
-    """auto: last real token for decoders, the encoder's own first-token head for encoders."""
+    """auto: last real token for decoders, the mean of the tokens for encoders (measured in
+    docs/training.md; cls: the encoder's own first-token head, as plain transformers reads it)."""
     layout: Literal["auto", "text", "pair"] = "auto"  # models.inputs.Layout, torch-free here
     """Encoders' input: text (one segment, prompt + response, as plain transformers users and
     TRL's RewardTrainer feed it) or pair (sentence pair with segment ids); auto: the default
