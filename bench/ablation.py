@@ -52,7 +52,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no warm-up": {"warmup_ratio": 0.0},
     "cosine": {"schedule": "cosine"},
     "truncate": {"overflow": "truncate_prompt"},
-    "defaults": {"layout": "auto", "pooling": "auto"},
+    "defaults": {
+        "layout": "auto",
+        "pooling": "auto",
+        "warmup_ratio": TrainConfig.warmup_ratio,
+    },
 }
 
 
@@ -160,6 +164,7 @@ def main() -> None:
                 eval_data=[str(work / "eval.jsonl")],
                 layout="pair",
                 pooling="cls",
+                warmup_ratio=0.1,
                 batch_size=8,
                 lr=1e-4,
                 epochs=1,

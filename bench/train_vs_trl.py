@@ -266,6 +266,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--trainers", default=",".join(TRAINERS))
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
+    parser.add_argument("--eval-limit", type=int, default=None, help="score the first N held out")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=1)
@@ -280,7 +281,7 @@ def main() -> None:
         return
 
     pairs = read_pairs(args.data, on_error="skip")
-    held = fitting([p for p in pairs if is_eval(p, 0.2, 0)])
+    held = fitting([p for p in pairs if is_eval(p, 0.2, 0)])[: args.eval_limit]
     kept: list[Pair] = [p for p in pairs if not is_eval(p, 0.2, 0)][: args.limit]
     trainers = args.trainers.split(",")
     print(

@@ -106,8 +106,9 @@ class TrainConfig:
     """Peak learning rate (AdamW)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
-    warmup_ratio: float = 0.1
-    """Share of steps with a linear warm-up."""
+    warmup_ratio: float = 0.0
+    """Share of steps with a linear warm-up (none by default, as in TRL: 10% cost 0.03 held-out
+    accuracy on hh-rlhf with MiniLM, docs/training.md)."""
     schedule: Literal["linear", "cosine", "constant"] = "linear"
     """Decay after warm-up."""
     max_grad_norm: float = 1.0
