@@ -21,7 +21,6 @@ writes every run to ``--out``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import statistics
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from train_vs_trl import fitting
+from train_vs_trl import fitting, trl_trainer
 
 from rewardkit.data import is_eval, read_pairs, write_records
 from rewardkit.models.backbones import resolve_backbone
@@ -84,38 +83,16 @@ def rewardkit_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., 
 
 
 def trl_run(base: TrainConfig, work: Path) -> Callable[..., list[float]]:
-    import datasets
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    trl = importlib.import_module("trl")  # bench-only dependency
-    path = resolve_backbone(base.model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
-    rows = [json.loads(x) for x in (work / "train.jsonl").read_text().splitlines()]
-    table = datasets.Dataset.from_list(
-        [{k: render_text(r[k]) for k in ("prompt", "chosen", "rejected")} for r in rows]
+    settings = argparse.Namespace(
+        batch_size=base.batch_size, epochs=base.epochs, lr=base.lr, seed=base.seed, precision="bf16"
     )
-    config = trl.RewardConfig(
-        output_dir=str(work / f"trl-{time.time_ns()}"),
-        per_device_train_batch_size=base.batch_size,
-        num_train_epochs=base.epochs,
-        learning_rate=base.lr,
-        warmup_steps=base.warmup_ratio,
-        max_length=base.max_length,
-        seed=base.seed,
-        bf16=True,
-        gradient_checkpointing=False,
-        report_to="none",
-        save_strategy="no",
-        eos_token=tokenizer.sep_token,
-        use_cpu=True,
-        dataloader_drop_last=True,
-    )
-    trainer: Any = trl.RewardTrainer(
-        model=model, args=config, train_dataset=table, processing_class=tokenizer
+    # gradient checkpointing off: the same numbers, sooner
+    trainer = trl_trainer(
+        resolve_backbone(base.model), work, settings, {"gradient_checkpointing": False}, False
     )
     trainer.train()
     network = trainer.model.eval()
+    tokenizer = trainer.processing_class
 
     def score(prompts: list[str], responses: list[str]) -> list[float]:
         # exactly TRL's input: prompt + response + its end-of-sequence text, tokenized

@@ -142,27 +142,24 @@ TUNED = {"gradient_checkpointing": False, "train_sampling_strategy": "group_by_l
 """What an expert changes: TRL turns gradient checkpointing on by default (memory for time)."""
 
 
-def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def trl_trainer(
+    model_path: str, work: Path, args: argparse.Namespace, extra: dict[str, Any], evaluate: bool
+) -> Any:
+    """TRL's RewardTrainer on ``work``/train.jsonl (and eval.jsonl) with this bench's settings
+    (lr, batch, epochs, seed, precision from ``args``; 10% warm-up; max length 512)."""
     import datasets
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     # importlib: trl is a bench-only dependency, and its lazy module hides names from mypy
     trl = importlib.import_module("trl")
 
-    tokenizer = AutoTokenizer.from_pretrained(args.model_path)
-    model = AutoModelForSequenceClassification.from_pretrained(args.model_path, num_labels=1)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
 
     def table(name: str) -> Any:
         rows = [json.loads(x) for x in (work / name).read_text().splitlines()]
         return datasets.Dataset.from_list(
-            [
-                {
-                    "prompt": render_text(r["prompt"]),
-                    "chosen": render_text(r["chosen"]),
-                    "rejected": render_text(r["rejected"]),
-                }
-                for r in rows
-            ]
+            [{k: render_text(r[k]) for k in ("prompt", "chosen", "rejected")} for r in rows]
         )
 
     config = trl.RewardConfig(
@@ -181,16 +178,21 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         eos_token=tokenizer.eos_token or tokenizer.sep_token,
         use_cpu=True,
         dataloader_drop_last=True,
-        **(TUNED if args.worker == "trl-tuned" else {}),
+        **extra,
     )
-    trainer: Any = trl.RewardTrainer(
+    return trl.RewardTrainer(
         model=model,
         args=config,
         train_dataset=table("train.jsonl"),
-        eval_dataset=table("eval.jsonl"),
+        eval_dataset=table("eval.jsonl") if evaluate else None,
         processing_class=tokenizer,
     )
-    if args.worker == "trl-tuned":
+
+
+def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    tuned = args.worker == "trl-tuned"
+    trainer = trl_trainer(args.model_path, work, args, TUNED if tuned else {}, evaluate=True)
+    if tuned:
         # group_by_length reads a length column, which TRL's tokenized pairs lack and its
         # column filter would drop
         def with_length(table: Any) -> Any:
@@ -211,7 +213,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "padding": 1 - real / slots,
         "accuracy": metrics["eval_accuracy"],
         "eval_pairs": len(trainer.eval_dataset),
-        "params": non_embedding_params(model),
+        "params": non_embedding_params(trainer.model),
     }
 
 
