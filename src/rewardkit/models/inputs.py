@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from rewardkit.records import Text, render_text, text_to_json
 from rewardkit.scoring import Overflow
@@ -33,7 +33,7 @@ InputStyle = Literal["text", "pair", "concat"]
 """``concat`` is the decoders' layout; ``text`` and ``pair`` are the encoders'."""
 Layout = Literal["auto", "text", "pair"]
 """An encoder's layout as a user chooses it; ``auto``: ``ENCODER_LAYOUT``."""
-INPUT_STYLES: tuple[str, ...] = ("text", "pair", "concat")
+INPUT_STYLES: tuple[str, ...] = get_args(InputStyle)
 ENCODER_LAYOUT: InputStyle = "text"
 PLAIN_LAYOUT: InputStyle = "pair"
 """How a plain transformers encoder directory (no rewardkit.json) is read."""
