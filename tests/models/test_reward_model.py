@@ -82,7 +82,7 @@ def test_saved_model_loads_in_plain_transformers_with_equal_scores(
     ours = model.score(PROMPTS[:1], RESPONSES[:1]).raw[0]
     with torch.no_grad():
         assert float(plain(**inputs).logits[0, 0]) == pytest.approx(ours, abs=1e-6)
-    loaded = RewardModel.load(tmp_path / "m")
+    loaded = RewardModel.load(tmp_path / "m", precision="fp32")
     original = model.score(PROMPTS, RESPONSES)
     again = loaded.score(PROMPTS, RESPONSES)
     assert again.raw == pytest.approx(original.raw, abs=1e-6)
@@ -131,7 +131,7 @@ def test_mean_pooling_for_encoders_round_trips(tmp_path: Path) -> None:
         expected = model.head()((hidden * mask).sum(1) / mask.sum(1)).squeeze(-1)
         assert torch.allclose(model.scores(**inputs), expected)
     model.save(tmp_path / "m")
-    loaded = RewardModel.load(tmp_path / "m")
+    loaded = RewardModel.load(tmp_path / "m", precision="fp32")
     assert loaded.info.pooling == "mean"
     assert loaded.score(PROMPTS, RESPONSES).raw == pytest.approx(
         model.score(PROMPTS, RESPONSES).raw, abs=1e-6
@@ -139,15 +139,23 @@ def test_mean_pooling_for_encoders_round_trips(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("arch", ["bert", "llama"])
-def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str) -> None:
+def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str, tmp_path: Path) -> None:
     model = tiny.reward_model(arch, seed=3)
     prompts = [f"Question {i}: how do I keep {i} plants alive?" for i in range(24)]
     responses = [f"Water them {'every day and ' * (i % 5)}check the soil." for i in range(24)]
     fp32 = model.score(prompts, responses, precision="fp32").raw
-    bf16 = model.score(prompts, responses, precision="bf16").raw
-    gaps = [abs(a - b) for a, b in zip(fp32, bf16, strict=True)]  # type: ignore[operator]
-    assert max(gaps) <= 1e-2
-    assert max(gaps) > 0  # bf16 really ran
+    model.save(tmp_path / "m")
+    loaded = RewardModel.load(tmp_path / "m", precision="bf16")  # bf16 weights, no autocast
+    assert loaded.weight_dtype == torch.bfloat16
+    for bf16 in (
+        model.score(prompts, responses, precision="bf16").raw,
+        loaded.score(prompts, responses).raw,
+    ):
+        gaps = [abs(a - b) for a, b in zip(fp32, bf16, strict=True)]  # type: ignore[operator]
+        assert max(gaps) <= 1e-2
+        assert max(gaps) > 0  # bf16 really ran
+    with pytest.raises(ValueError, match="precision='fp32'"):
+        loaded.score(prompts, responses, precision="fp32")
 
 
 def test_batched_tokenization_gives_each_items_own_encoding() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from rewardkit.data.load import ReadOptions, RecordStream
 from rewardkit.data.writers import atomic_path
 from rewardkit.records import Pair, Ranking, Rating, Record, StepTrace, Text
-from rewardkit.scoring import BATCH_TOKENS, Overflow
+from rewardkit.scoring import BATCH_TOKENS, Overflow, Precision
 
 # The model (torch) is imported inside run only. Not even under TYPE_CHECKING: jsonargparse runs
 # the TYPE_CHECKING block of a config's module to resolve annotations, so `--help` would load it.
@@ -40,6 +40,8 @@ class ScoreConfig(ReadOptions):
     overflow: Overflow = "flag"
     """Inputs over the model's max_length: flag (no score, too_long) or truncate_prompt (the
     oldest prompt turns or tokens left out, counted in truncated_tokens)."""
+    precision: Precision = "auto"
+    """Weights in bf16 where the hardware runs it fast (auto), or always (bf16), or fp32."""
 
 
 def run(cfg: ScoreConfig) -> int:
@@ -50,7 +52,7 @@ def run(cfg: ScoreConfig) -> int:
     from rewardkit.models.reward_model import RewardModel
 
     records = list(RecordStream(cfg.data, cfg.read_options()))  # bad data fails before loading
-    model = RewardModel.load(cfg.model)
+    model = RewardModel.load(cfg.model, precision=cfg.precision)
     marker = model.info.step_marker
     slots = [slot for i, record in enumerate(records) for slot in record_slots(i, record, marker)]
     result = model.score(

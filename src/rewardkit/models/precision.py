@@ -33,10 +33,20 @@ def runs_bf16(device: torch.device, precision: Precision = "auto") -> bool:
     return device.type == "cpu" and cpu_has_fast_bf16()
 
 
+def cast_for_inference(network: torch.nn.Module, precision: Precision = "auto") -> None:
+    """bf16 weights where ``precision`` asks for them (``auto``: where bf16 is fast). A forward
+    pass then casts nothing, where autocast casts every weight on every call and runs softmax
+    and layer norm in fp32 (scoring MiniLM on hh texts: 1.2x faster, bench/score_speed.py).
+    For inference only: training keeps fp32 weights."""
+    if runs_bf16(next(network.parameters()).device, precision):
+        network.to(torch.bfloat16)
+
+
 def autocast(
-    device: torch.device, precision: Precision = "auto"
+    device: torch.device, precision: Precision = "auto", weights: torch.dtype = torch.float32
 ) -> contextlib.AbstractContextManager[object]:
-    """bf16 autocast where ``precision`` asks for it (or, for ``auto``, where it is fast)."""
-    if runs_bf16(device, precision):
+    """bf16 autocast where ``precision`` asks for it (or, for ``auto``, where it is fast), for
+    fp32 ``weights``; weights already cast (``cast_for_inference``) run as they are."""
+    if weights == torch.float32 and runs_bf16(device, precision):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

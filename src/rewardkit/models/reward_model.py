@@ -55,7 +55,7 @@ from rewardkit.models.inputs import (
 )
 from rewardkit.models.packing import PackStats, Unit, pack, pack_end_to_end, segment_ids
 from rewardkit.models.pooling import ENCODER_POOLING, POOLINGS, Pooling, last_token, mean_tokens
-from rewardkit.models.precision import autocast
+from rewardkit.models.precision import autocast, cast_for_inference
 from rewardkit.records import Text
 from rewardkit.scoring import BATCH_TOKENS, Overflow, OverflowCounts, Precision
 
@@ -225,7 +225,12 @@ class RewardModel(nn.Module):
         return cls(network, tokenizer, info)
 
     @classmethod
-    def load(cls, path: str | Path, trust_remote_code: bool = False) -> RewardModel:
+    def load(
+        cls, path: str | Path, trust_remote_code: bool = False, precision: Precision = "auto"
+    ) -> RewardModel:
+        """A saved model, for scoring: its weights in bf16 where ``precision`` asks for it
+        (``auto``: where bf16 is fast, ``models.precision``); ``precision="fp32"`` to train it
+        further or to score in fp32."""
         import transformers
 
         path = Path(resolve_backbone(str(path)))  # a Hub id: its files in the local cache
@@ -245,24 +250,29 @@ class RewardModel(nn.Module):
             path, trust_remote_code=trust_remote_code
         )
         network.eval()
+        cast_for_inference(network, precision)
         model = cls(network, tokenizer, info)
         if info.gate is not None:
             model.gate = load_gate(path / info.gate)
         return model
 
     @classmethod
-    def from_directory(cls, path: str | Path, max_length: int = 512) -> RewardModel:
+    def from_directory(
+        cls, path: str | Path, max_length: int = 512, precision: Precision = "auto"
+    ) -> RewardModel:
         """A directory written by rewardkit (``rewardkit.json`` says how to read it), or a plain
         transformers ``*ForSequenceClassification`` directory with one label, read with
         ``max_length`` as transformers' own head reads it (encoders: the first token, and the
-        sentence-pair layout most published encoder reward models take)."""
+        sentence-pair layout most published encoder reward models take); for scoring, in
+        ``precision`` as ``load`` reads it."""
         path = Path(resolve_backbone(str(path)))  # or a Hub id
         if (path / INFO_FILE).exists():
-            return cls.load(path)
+            return cls.load(path, precision=precision)
         if (path / "config.json").exists():
             model = cls.from_backbone(str(path), max_length=max_length)
             if not model.is_decoder:  # read as transformers' own head reads it
                 model.info.input_style, model.info.pooling = PLAIN_LAYOUT, "cls"
+            cast_for_inference(model.network.eval(), precision)
             return model
         raise ValueError(f"{path}: neither a rewardkit model nor a transformers directory")
 
@@ -470,6 +480,12 @@ class RewardModel(nn.Module):
         return Unit(encoded.prefix, [encoded.rest], marks)
 
     @property
+    def weight_dtype(self) -> torch.dtype:
+        """fp32 for training; bf16 once ``load`` cast the weights for scoring."""
+        dtype: torch.dtype = next(self.network.parameters()).dtype
+        return dtype
+
+    @property
     def spans_attention(self) -> bool:
         """Whether packed rows hold sequences end to end with no mask: span attention is (still)
         the network's attention, on a CPU (a GPU's fused kernels want padded batches)."""
@@ -547,9 +563,14 @@ class RewardModel(nn.Module):
         kind has them. An input over ``max_length`` is flagged in ``too_long`` with no score
         (``overflow="flag"``) or scored with its prompt shortened (``"truncate_prompt"``: the
         tokens left out in ``truncated``); never cut silently. ``precision="auto"`` runs bf16
-        where it is fast (``models.precision``)."""
+        where it is fast (``models.precision``); a model ``load`` cast to bf16 scores in bf16."""
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
+        if precision == "fp32" and self.weight_dtype != torch.float32:
+            raise ValueError(
+                f"the weights are {self.weight_dtype} (loaded with precision 'auto' or 'bf16'): "
+                "load the model with precision='fp32' for fp32 scores"
+            )
         unscorable: dict[int, str] = {}
         encoded = self.encode_many(prompts, responses)
         too_long, truncated, lengths = [], [], []
@@ -645,7 +666,7 @@ class RewardModel(nn.Module):
         for batch in token_budget_batches(order, widths, batch_tokens // rows_per_unit):
             # encoders: the sorted batch end to end, without padding or mask
             inputs, _ = self.batch([units[i] for i in batch], packed=self.spans_attention)
-            with autocast(device, precision):
+            with autocast(device, precision, self.weight_dtype):
                 values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
             for i, chunk in zip(
                 batch, values.split([_reads(units[i]) for i in batch]), strict=True

@@ -182,7 +182,7 @@ def train_world_proxy(directory: Path, cfg: ProxyConfig, policy_dir: Path | None
             backbone, data, directory / "train", cfg.epochs, cfg.lr, cfg.seed, threads=cfg.threads
         )
     )
-    model = RewardModel.load(result.model_dir)
+    model = RewardModel.load(result.model_dir, precision="fp32")  # as the proxy trained
     items = [(render_text(p.prompt), render_text(r)) for p in pairs for r in (p.chosen, p.rejected)]
     random.Random(cfg.seed).shuffle(items)
     cut = min(len(items) // 2, 2000)

@@ -173,7 +173,7 @@ class ModelBackend:
         capture: AbstractContextManager[list[torch.Tensor]] = (
             nullcontext([]) if self.ood is None else self.model.head_inputs()
         )
-        with autocast(self.device, self.precision), capture as seen:
+        with autocast(self.device, self.precision, self.model.weight_dtype), capture as seen:
             values = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).float().cpu()
         if self.ood is not None:  # carried as a last column through the same splits
             values = torch.cat([values, self.ood.score(seen[0].float().cpu())[:, None].float()], 1)

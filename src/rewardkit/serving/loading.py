@@ -9,7 +9,9 @@ from rewardkit.serving.config import ServeConfig
 
 
 def load_backend(cfg: ServeConfig) -> ModelBackend:
-    model = RewardModel.from_directory(cfg.model, max_length=cfg.max_tokens or 512)
+    model = RewardModel.from_directory(
+        cfg.model, max_length=cfg.max_tokens or 512, precision=cfg.precision
+    )
     detector = load_ood(cfg.model)  # None for a model without one
     return ModelBackend(
         model, cfg.max_tokens, cfg.overflow, cfg.shared_prompt, cfg.precision, detector
