@@ -12,6 +12,7 @@ from rewardkit.models.reward_model import RewardModel
 from rewardkit.training import TrainConfig
 
 WIDTH = 16
+ENCODERS = ("bert", "roberta")
 
 
 def tokenizer(decoder: bool = False, pad_is_eos: bool = False) -> Any:
@@ -61,6 +62,7 @@ def network(arch: str, vocab_size: int, seed: int = 0, labels: int = 1, token: b
     common = {**shape(vocab_size), "num_labels": labels}
     configs = {
         "bert": lambda: transformers.BertConfig(**common, hidden_dropout_prob=0.1),
+        "roberta": lambda: transformers.RobertaConfig(**common, hidden_dropout_prob=0.1),
         "llama": lambda: transformers.LlamaConfig(**common, num_key_value_heads=1),
         "qwen2": lambda: transformers.Qwen2Config(**common, num_key_value_heads=1),
     }
@@ -84,7 +86,7 @@ def reward_model(
     objectives: list[str] | None = None,
     layout: Any = "auto",
 ) -> RewardModel:
-    tok = tokenizer(decoder=arch != "bert", pad_is_eos=pad_is_eos)
+    tok = tokenizer(decoder=arch not in ENCODERS, pad_is_eos=pad_is_eos)
     labels = len(objectives) if objectives else 1
     net = network(arch, len(tok), seed, labels, token=head == "steps")
     return RewardModel.from_network(

@@ -1,5 +1,6 @@
 """The padding-free (and shared-prompt) batches give the rewards and gradients of plain padded
-batches on the same weights, for an encoder and for Llama- and Qwen2-style decoders."""
+batches on the same weights, for BERT- and RoBERTa-style encoders (RoBERTa counts positions
+from after its pad id) and for Llama- and Qwen2-style decoders."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from rewardkit.models.packing import Unit
 from rewardkit.synthetic import generate_pairs
 from rewardkit.training.examples import encode_examples
 
-CASES = [("bert", "cls"), ("bert", "mean"), ("llama", "last"), ("qwen2", "last"), ("llama", "mean")]
+CASES = [
+    ("bert", "cls"),
+    ("bert", "mean"),
+    ("roberta", "mean"),
+    ("llama", "last"),
+    ("qwen2", "last"),
+    ("llama", "mean"),
+]
 
 
 def _pairs(model: RewardModel) -> list[Unit]:
@@ -34,7 +42,7 @@ def _left_padded(model: RewardModel, pairs: list[Unit]) -> dict[str, torch.Tenso
         for row, seq in enumerate(sequences):
             shifted[row, width - len(seq) :] = value[row, : len(seq)]
         out[key] = shifted
-    out["position_ids"] = (out["attention_mask"].cumsum(1) - 1).clamp(min=0)
+    out["position_ids"] = (out["attention_mask"].cumsum(1) - 1).clamp(min=0) + model.first_position
     return out
 
 

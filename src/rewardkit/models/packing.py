@@ -95,11 +95,17 @@ def place(units: Sequence[Unit]) -> tuple[list[list[int]], int]:
 
 
 def pack(
-    units: Sequence[Unit], causal: bool, pad_id: int, sep_id: int | None = None
+    units: Sequence[Unit],
+    causal: bool,
+    pad_id: int,
+    sep_id: int | None = None,
+    first_position: int = 0,
 ) -> tuple[dict[str, torch.Tensor], PackStats]:
     """Tensors for ``RewardModel.forward`` (reads in unit order, then branch order, then mark
     order) and counts.
-    ``sep_id`` adds BERT segment ids: 1 after the first separator of each sequence."""
+    ``sep_id`` adds BERT segment ids: 1 after the first separator of each sequence.
+    ``first_position``: the position id of each sequence's first token (RoBERTa counts from
+    after its pad id)."""
     rows, width = place(units)
     n_rows = len(rows)
     ids = torch.full((n_rows, width), pad_id, dtype=torch.long)
@@ -117,6 +123,7 @@ def pack(
         idle = torch.arange(cursor, width)
         allowed[r, idle, idle] = True  # padding attends to itself: no empty softmax rows
     spans = [span for index in range(len(units)) for span in reads[index]]
+    positions += first_position
     mask = torch.zeros((n_rows, 1, width, width), dtype=torch.float32)
     mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(torch.float32).min)
     batch = {

@@ -387,7 +387,7 @@ class RewardModel(nn.Module):
             input_ids=input_ids, attention_mask=attention_mask, **kwargs
         ).last_hidden_state
         pool = last_token if self.info.pooling == "last" else mean_tokens
-        return self.head()(pool(hidden, attention_mask))  # type: ignore[no-any-return]
+        return self._head_on(pool(hidden, attention_mask))
 
     @property
     def supports_packing(self) -> bool:
@@ -418,7 +418,16 @@ class RewardModel(nn.Module):
             self.kind.per_position or self.info.pooling == "cls"
         ):
             vectors = dropout(vectors)  # as the transformers head does before its classifier
-        return self.head()(vectors)  # type: ignore[no-any-return]
+        return self._head_on(vectors)
+
+    def _head_on(self, vectors: torch.Tensor) -> torch.Tensor:
+        """The head's outputs (R, K) for pooled vectors (R, H). Heads that read a sequence's
+        first token themselves (RoBERTa's, ELECTRA's) get each vector as a one-token sequence."""
+        head = self.head()
+        if isinstance(head, nn.Linear):
+            return head(vectors)  # type: ignore[no-any-return]
+        out: torch.Tensor = head(vectors.unsqueeze(1))
+        return out.squeeze(1) if out.dim() == 3 else out
 
     # ---- inputs and batches -----------------------------------------------------------------
 
@@ -500,6 +509,15 @@ class RewardModel(nn.Module):
         config = self._transformers_model().config
         return self.info.input_style == "pair" and getattr(config, "type_vocab_size", 0) > 1
 
+    @property
+    def first_position(self) -> int:
+        """The position id a sequence starts at: 0, or for RoBERTa-style embeddings (which
+        count positions from after the pad id) ``padding_idx + 1``, as they do themselves."""
+        embeddings: Any = getattr(self.body(), "embeddings", None)
+        if hasattr(embeddings, "create_position_ids_from_input_ids"):
+            return int(embeddings.padding_idx) + 1
+        return 0
+
     def collate(self, sequences: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Right-padded ids and the attention mask (and segment ids) for token id lists."""
         width = max(len(s) for s in sequences)
@@ -533,7 +551,8 @@ class RewardModel(nn.Module):
             )
             flat = units if shares_prefix else [u for unit in units for u in unit.unshared()]
             sep_id = self.tokenizer.sep_token_id if self.uses_token_types else None
-            return pack(flat, self.is_decoder, self.tokenizer.pad_token_id or 0, sep_id)
+            pad_id = self.tokenizer.pad_token_id or 0
+            return pack(flat, self.is_decoder, pad_id, sep_id, self.first_position)
         rows = [u for unit in units for u in unit.unshared()]
         inputs = self.collate([u.branches[0] for u in rows])
         if any(u.marks is not None for u in rows):
