@@ -3,17 +3,19 @@
     python bench/score_speed.py --n 1000 --repeats 3
 
 The plain loop is what an expert writes: texts sorted by length, batches of 16, the model's
-input layout (one text, or the tokenizer's sentence-pair encoding), bf16 autocast, inference
-mode. rewardkit scores the same (prompt,
-response) texts with `RewardModel.score` (precision auto, length-sorted token-budget batches).
-The token budget is chosen first by a short sweep on this machine; then the two alternate
---repeats times. Prints texts/s of each (median), the ratio, and the largest score difference
-on texts both scored (they differ only where the plain loop truncates what rewardkit flags).
+input layout (one text, or the tokenizer's sentence-pair encoding), inference mode, in fp32 and
+under bf16 autocast: the faster of the two on this machine is the anchor (bf16 is emulated, and
+slower, on a CPU without avx512_bf16 or AMX). rewardkit scores the same (prompt, response) texts
+with `RewardModel.score` (precision auto, length-sorted token-budget batches). The token budget
+is chosen first by a short sweep on this machine; then the runs alternate --repeats times.
+Prints texts/s of each (median), the ratio to the anchor, and the largest score difference on
+texts both scored (they differ only where the plain loop truncates what rewardkit flags).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import tempfile
 import time
@@ -43,7 +45,7 @@ def hh_texts(n: int) -> tuple[list[Text], list[Text]]:
 
 
 def plain_loop(
-    directory: Path, max_length: int, layout: str
+    directory: Path, max_length: int, layout: str, bf16: bool
 ) -> Callable[[list[str], list[str]], list[float]]:
     tokenizer = AutoTokenizer.from_pretrained(directory)
     network = AutoModelForSequenceClassification.from_pretrained(directory).eval()
@@ -67,7 +69,7 @@ def plain_loop(
                 max_length=max_length,
                 return_tensors="pt",
             )
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = network(**inputs).logits[:, 0].float()
             for i, value in zip(batch, logits.tolist(), strict=True):
                 out[i] = value
@@ -94,8 +96,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         RewardModel.from_backbone("minilm").save(tmp)
         model = RewardModel.load(tmp)
-        plain = plain_loop(Path(tmp), model.info.max_length, model.info.input_style)
-        plain(plain_prompts[:64], plain_responses[:64])  # warm-up: allocator, kernels
+        plains = {
+            f"plain {name}": plain_loop(
+                Path(tmp), model.info.max_length, model.info.input_style, name == "bf16"
+            )
+            for name in ("fp32", "bf16")
+        }
+        for plain in plains.values():  # warm-up: allocator, kernels
+            plain(plain_prompts[:64], plain_responses[:64])
         model.score(prompts[:64], responses[:64])
         sweep: dict[int, float] = {}
         for budget in (int(b) for b in args.budgets.split(",")):
@@ -104,20 +112,26 @@ def main() -> None:
             sweep[budget] = time.perf_counter() - start
             print(f"budget {budget:6d}: {300 / sweep[budget]:6.1f} texts/s", flush=True)
         budget = min(sweep, key=lambda b: sweep[b])
-        seconds: dict[str, list[float]] = {"rewardkit": [], "plain": []}
+        seconds: dict[str, list[float]] = {"rewardkit": [], **{name: [] for name in plains}}
         for _ in range(args.repeats):
-            seconds["plain"].append(timed(lambda: plain(plain_prompts, plain_responses)))
+            for name, plain in plains.items():
+                seconds[name].append(
+                    timed(functools.partial(plain, plain_prompts, plain_responses))
+                )
             seconds["rewardkit"].append(timed(lambda: model.score(prompts, responses, budget)))
             print({k: round(v[-1], 1) for k, v in seconds.items()}, flush=True)
         ours = model.score(prompts, responses, budget)
-        theirs = plain(plain_prompts, plain_responses)
-    rate = {k: args.n / statistics.median(v) for k, v in seconds.items()}
+        rate = {k: args.n / statistics.median(v) for k, v in seconds.items()}
+        anchor = max(plains, key=lambda name: rate[name])
+        theirs = plains[anchor](plain_prompts, plain_responses)
     both = [(a, b) for a, b in zip(ours.raw, theirs, strict=True) if a is not None]
     print(f"texts: {args.n} hh ({sum(ours.too_long)} over {model.info.max_length} tokens: "
           f"flagged by rewardkit, truncated by the plain loop); budget {budget} tokens")  # fmt: skip
-    print(f"plain loop (sorted, batch 16, bf16): {rate['plain']:.1f} texts/s")
-    print(f"RewardModel.score:                   {rate['rewardkit']:.1f} texts/s")
-    print(f"ratio: {rate['rewardkit'] / rate['plain']:.2f}  (median of {args.repeats})")
+    for name in plains:
+        print(f"{name} loop (sorted, batch 16): {rate[name]:.1f} texts/s")
+    print(f"RewardModel.score ({model.weight_dtype}): {rate['rewardkit']:.1f} texts/s")
+    print(f"ratio to the faster plain loop ({anchor}): {rate['rewardkit'] / rate[anchor]:.2f}"
+          f"  (median of {args.repeats})")  # fmt: skip
     print(f"max |score difference| on texts both scored: {max(abs(a - b) for a, b in both):.4f}")
 
 
