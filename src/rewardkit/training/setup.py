@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import torch
 
 from rewardkit.models.heads import head_kind
-from rewardkit.models.precision import cpu_has_fast_bf16
+from rewardkit.models.precision import runs_bf16
 from rewardkit.models.reward_model import ModelInfo, RewardModel
+from rewardkit.scoring import Precision
 from rewardkit.training.config import LoraConfig, TrainConfig
 
 
 def resolve_precision(precision: str) -> str:
-    """accelerate's mixed_precision value: 'no', 'bf16' or 'fp16'."""
-    if precision == "fp32":
-        return "no"
-    if precision != "auto":
-        return precision
-    if torch.cuda.is_available():
-        return "bf16" if torch.cuda.is_bf16_supported() else "no"
-    return "bf16" if cpu_has_fast_bf16() else "no"
+    """accelerate's mixed_precision value: 'no', 'bf16' or 'fp16' (bf16 by the one rule
+    scoring uses too: asked for, or under ``auto`` where it runs fast)."""
+    if precision == "fp16":
+        return "fp16"
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return "bf16" if runs_bf16(device, cast(Precision, precision)) else "no"
 
 
 def make_accelerator(cfg: TrainConfig) -> Any:
