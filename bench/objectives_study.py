@@ -140,7 +140,7 @@ def synthetic_seed(args: argparse.Namespace, seed: int, test: list[Pair]) -> dic
         if name not in args.models:
             continue
         result = train(cfg)
-        model = RewardModel.load(result.model_dir)
+        model = RewardModel.load(result.model_dir, precision="fp32")
         raw, objectives = score_pairs(model, test)
         out[name] = {**judged(raw, test), "train_seconds": round(result.seconds, 1)}
         if name == "gated":

@@ -99,7 +99,7 @@ def main() -> None:
                 rows = run_rl(
                     replace(settings, seed=seed),
                     policy,
-                    [RewardModel.load(p) for p in paths],
+                    [RewardModel.load(p, precision="fp32") for p in paths],
                     where,
                     ood=load_ood(paths[0]),
                 ).rows

@@ -3,11 +3,12 @@
     python bench/score_speed.py --n 1000 --repeats 3
 
 The plain loop is what an expert writes: texts sorted by length, batches of 16, the model's
-input layout (one text, or the tokenizer's sentence-pair encoding), inference mode, in fp32 and
-under bf16 autocast: the faster of the two on this machine is the anchor (bf16 is emulated, and
-slower, on a CPU without avx512_bf16 or AMX). rewardkit scores the same (prompt, response) texts
-with `RewardModel.score` (precision auto, length-sorted token-budget batches). The token budget
-is chosen first by a short sweep on this machine; then the runs alternate --repeats times.
+input layout (one text, or the tokenizer's sentence-pair encoding), inference mode, in fp32,
+under bf16 autocast and with bf16 weights: the fastest of the three on this machine is the
+anchor (bf16 is emulated, and slower, on a CPU without avx512_bf16 or AMX). rewardkit scores the
+same (prompt, response) texts with `RewardModel.score` (precision auto, length-sorted
+token-budget batches). The token budget is chosen first by a short sweep on this machine; then
+the runs alternate --repeats times.
 Prints texts/s of each (median), the ratio to the anchor, and the largest score difference on
 texts both scored (they differ only where the plain loop truncates what rewardkit flags).
 """
@@ -44,11 +45,16 @@ def hh_texts(n: int) -> tuple[list[Text], list[Text]]:
     return prompts[:n], responses[:n]
 
 
+PLAIN_PRECISIONS = ("fp32", "bf16 autocast", "bf16 weights")
+
+
 def plain_loop(
-    directory: Path, max_length: int, layout: str, bf16: bool
+    directory: Path, max_length: int, layout: str, precision: str
 ) -> Callable[[list[str], list[str]], list[float]]:
     tokenizer = AutoTokenizer.from_pretrained(directory)
     network = AutoModelForSequenceClassification.from_pretrained(directory).eval()
+    if precision == "bf16 weights":
+        network.to(torch.bfloat16)
 
     @torch.inference_mode()
     def score(prompts: list[str], responses: list[str]) -> list[float]:
@@ -69,7 +75,7 @@ def plain_loop(
                 max_length=max_length,
                 return_tensors="pt",
             )
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16 autocast"):
                 logits = network(**inputs).logits[:, 0].float()
             for i, value in zip(batch, logits.tolist(), strict=True):
                 out[i] = value
@@ -98,9 +104,9 @@ def main() -> None:
         model = RewardModel.load(tmp)
         plains = {
             f"plain {name}": plain_loop(
-                Path(tmp), model.info.max_length, model.info.input_style, name == "bf16"
+                Path(tmp), model.info.max_length, model.info.input_style, name
             )
-            for name in ("fp32", "bf16")
+            for name in PLAIN_PRECISIONS
         }
         for plain in plains.values():  # warm-up: allocator, kernels
             plain(plain_prompts[:64], plain_responses[:64])

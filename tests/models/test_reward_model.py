@@ -156,6 +156,10 @@ def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str, tmp_path: Path) -> None
         assert max(gaps) > 0  # bf16 really ran
     with pytest.raises(ValueError, match="precision='fp32'"):
         loaded.score(prompts, responses, precision="fp32")
+    loaded.save(tmp_path / "saved-in-bf16")  # a checkpoint in bf16 still loads as fp32 if asked
+    again = RewardModel.load(tmp_path / "saved-in-bf16", precision="fp32")
+    assert again.weight_dtype == torch.float32
+    assert again.score(prompts, responses, precision="fp32").raw[0] is not None
 
 
 def test_batched_tokenization_gives_each_items_own_encoding() -> None:

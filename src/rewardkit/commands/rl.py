@@ -75,7 +75,8 @@ def run(cfg: RLConfig) -> int:
             )
             for k in range(max(1, cfg.members))
         ]
-        members = [RewardModel.load(p) for p in paths]
+        # fp32, as the proxies trained and as their OOD detector was fitted
+        members = [RewardModel.load(p, precision="fp32") for p in paths]
         result = run_rl(cfg, policy, members, out, ood=load_ood(paths[0]))
     summary = summarize(result.rows)
     (out / "summary.json").write_text(

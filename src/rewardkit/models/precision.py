@@ -34,12 +34,14 @@ def runs_bf16(device: torch.device, precision: Precision = "auto") -> bool:
 
 
 def cast_for_inference(network: torch.nn.Module, precision: Precision = "auto") -> None:
-    """bf16 weights where ``precision`` asks for them (``auto``: where bf16 is fast). A forward
-    pass then casts nothing, where autocast casts every weight on every call and runs softmax
-    and layer norm in fp32 (scoring MiniLM on hh texts: 1.2x faster, bench/score_speed.py).
-    For inference only: training keeps fp32 weights."""
-    if runs_bf16(next(network.parameters()).device, precision):
-        network.to(torch.bfloat16)
+    """bf16 weights where ``precision`` asks for them (``auto``: where bf16 is fast), fp32
+    otherwise (whatever the checkpoint was saved in). A forward pass on bf16 weights casts
+    nothing, where autocast casts every weight on every call and runs softmax and layer norm in
+    fp32 (scoring MiniLM on hh texts: 1.2x faster, bench/score_speed.py). For inference only:
+    training keeps fp32 weights. The network is on the CPU here, so ``auto`` follows the CPU; a
+    model moved to a GPU later scores under autocast there."""
+    fast = runs_bf16(next(network.parameters()).device, precision)
+    network.to(torch.bfloat16 if fast else torch.float32)
 
 
 def autocast(

@@ -175,6 +175,7 @@ class RewardModel(nn.Module):
             # a backbone saved with another head (e.g. a scalar reward model) gets a fresh one
             ignore_mismatched_sizes=True,
             trust_remote_code=trust_remote_code,
+            dtype=torch.float32,  # training keeps fp32 weights, whatever the checkpoint holds
         )
         return cls.from_network(
             network, tokenizer, pooling, max_length, name_or_path, head, names, layout
@@ -367,13 +368,13 @@ class RewardModel(nn.Module):
             kwargs["spans"] = [tuple(span) for span in spans.tolist()]
         if read_rows is not None and read_starts is not None and read_ends is not None:
             device = input_ids.device.type
-            if (
-                attention_mask is not None
-                and attention_mask.dim() == 4
-                and torch.is_autocast_enabled(device)
-            ):
+            if attention_mask is not None and attention_mask.dim() == 4:
                 # a float32 mask would pull attention to fp32
-                attention_mask = attention_mask.to(torch.get_autocast_dtype(device))
+                attention_mask = attention_mask.to(
+                    torch.get_autocast_dtype(device)
+                    if torch.is_autocast_enabled(device)
+                    else self.weight_dtype
+                )
             hidden = self.body()(
                 input_ids=input_ids, attention_mask=attention_mask, **kwargs
             ).last_hidden_state
@@ -513,10 +514,9 @@ class RewardModel(nn.Module):
     def first_position(self) -> int:
         """The position id a sequence starts at: 0, or for RoBERTa-style embeddings (which
         count positions from after the pad id) ``padding_idx + 1``, as they do themselves."""
-        embeddings: Any = getattr(self.body(), "embeddings", None)
-        if hasattr(embeddings, "create_position_ids_from_input_ids"):
-            return int(embeddings.padding_idx) + 1
-        return 0
+        table = getattr(getattr(self.body(), "embeddings", None), "position_embeddings", None)
+        padding_idx = getattr(table, "padding_idx", None)
+        return 0 if padding_idx is None else int(padding_idx) + 1
 
     def collate(self, sequences: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Right-padded ids and the attention mask (and segment ids) for token id lists."""
@@ -585,11 +585,6 @@ class RewardModel(nn.Module):
         where it is fast (``models.precision``); a model ``load`` cast to bf16 scores in bf16."""
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
-        if precision == "fp32" and self.weight_dtype != torch.float32:
-            raise ValueError(
-                f"the weights are {self.weight_dtype} (loaded with precision 'auto' or 'bf16'): "
-                "load the model with precision='fp32' for fp32 scores"
-            )
         unscorable: dict[int, str] = {}
         encoded = self.encode_many(prompts, responses)
         too_long, truncated, lengths = [], [], []
@@ -668,11 +663,19 @@ class RewardModel(nn.Module):
         units: Sequence[Unit],
         batch_tokens: int = BATCH_TOKENS,
         progress: bool = False,
-        precision: Precision = "fp32",
+        precision: Precision = "auto",
     ) -> list[torch.Tensor]:
         """Each unit's head outputs, (reads, K), in input order, in eval mode; batches hold up
-        to ``batch_tokens`` padded tokens, formed in length order so little goes to padding."""
+        to ``batch_tokens`` padded tokens, formed in length order so little goes to padding.
+        ``precision``: as ``models.precision.autocast`` (a model ``load`` cast to bf16 runs in
+        bf16; asking it for fp32 is an error)."""
         from tqdm import tqdm
+
+        if precision == "fp32" and self.weight_dtype != torch.float32:
+            raise ValueError(
+                f"the weights are {self.weight_dtype} (loaded with precision 'auto' or 'bf16'): "
+                "load the model with precision='fp32' for fp32 outputs"
+            )
 
         widths = [u.longest for u in units]
         rows_per_unit = max((len(u.branches) for u in units), default=1)

@@ -43,7 +43,9 @@ def outputs_of(
     model: RewardModel, examples: Sequence[Example], batch_tokens: int = 4096
 ) -> Outputs:
     """The head's outputs for examples, in their reads' order, in eval mode."""
-    return model.views(torch.cat(model.unit_outputs([e.unit for e in examples], batch_tokens)))
+    return model.views(
+        torch.cat(model.unit_outputs([e.unit for e in examples], batch_tokens, precision="fp32"))
+    )
 
 
 def evaluate(model: RewardModel, examples: Sequence[Example], loss: Loss) -> HeldOut:

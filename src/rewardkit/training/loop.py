@@ -162,6 +162,8 @@ def _prepare_model(cfg: TrainConfig, model: RewardModel | None) -> RewardModel:
             objectives=names,
             layout=cfg.layout,
         )
+    if model.weight_dtype != torch.float32:  # a model loaded for scoring: fp32 to train it
+        model.network.float()
     model.info.max_length = cfg.max_length
     model.info.step_marker = cfg.step_marker
     model.info.weights = fixed_weights(cfg.objective_weights, model.info) or model.info.weights
