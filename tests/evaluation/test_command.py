@@ -109,3 +109,25 @@ def test_missing_arguments_are_named() -> None:
         run(EvalConfig(suites=["x"]))
     with pytest.raises(ValueError, match="--suites is required"):
         run(EvalConfig(models=["baseline:random"]))
+
+
+def test_suites_with_one_file_name_stay_apart(tmp_path: Path) -> None:
+    rows = {
+        "hh": {"prompt": "Hi", "chosen": "Hello, how can I help?", "rejected": "No."},
+        "oasst": {"prompt": "2+2?", "chosen": "4", "rejected": "It is 5, or so I think."},
+    }
+    for source, row in rows.items():  # as `rewardkit data split` writes them: <dir>/eval.jsonl
+        (tmp_path / source).mkdir()
+        (tmp_path / source / "eval.jsonl").write_text(json.dumps(row) + "\n")
+    suites = [str(tmp_path / source / "eval.jsonl") for source in rows]
+    out = tmp_path / "out"
+    code = main(["eval", "--models", "baseline:longer", "--suites", *suites,
+                 "--output", str(out), "--resamples", "20"])  # fmt: skip
+    assert code == 0
+    doc = json.loads((out / "metrics.json").read_text())
+    accuracy = {r["suite"]: r["accuracy"]["value"] for r in doc["results"]}
+    assert accuracy == {"hh/eval": 1.0, "oasst/eval": 0.0}  # each file its own row
+    text = (out / "report.md").read_text()
+    assert "## Suite: hh/eval" in text and "## Suite: oasst/eval" in text
+    assert (out / "plots" / "hh-eval-length.svg").exists()
+    assert (out / "plots" / "oasst-eval-length.svg").exists()

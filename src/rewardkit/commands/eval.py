@@ -28,13 +28,14 @@ def evaluate(cfg: EvalConfig) -> list[SuiteResult]:
     """Every scorer on every suite, the reports written and the table printed."""
     from rewardkit.evaluation.run import evaluate_suite
     from rewardkit.evaluation.scorers import BASELINES, resolve_scorer
-    from rewardkit.evaluation.suites import load_suite
+    from rewardkit.evaluation.suites import load_suite, name_apart
 
     if not cfg.models:
         raise ValueError("--models is required (a model directory, URL, module:function, ...)")
     if not cfg.suites:
         raise ValueError("--suites is required (a suite YAML or a data file)")
     suites = [load_suite(s, cfg.read_options(), cfg.limit, cfg.subset_field) for s in cfg.suites]
+    name_apart(suites, cfg.suites)
     specs = list(dict.fromkeys([*cfg.models, *(f"baseline:{b}" for b in BASELINES)]))
     results: list[SuiteResult] = []
     for spec in specs:

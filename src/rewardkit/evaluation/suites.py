@@ -11,7 +11,8 @@ may name another subset field (``subset_field``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -284,6 +285,17 @@ def load_suite(
     if not suite.pairs and not suite.best_of_k and not suite.processes:
         raise ValueError(f"suite {spec!r} has nothing to evaluate")
     return suite
+
+
+def name_apart(suites: Sequence[Suite], specs: Sequence[str]) -> None:
+    """Suites that share a name (``hh/eval.jsonl`` and ``oasst/eval.jsonl``) take their
+    directory's name in front (``hh/eval``), or their whole path, so that no report row, score
+    or plot stands for two of them."""
+    for rename in (lambda spec, name: f"{Path(spec).parent.name}/{name}", lambda spec, _: spec):
+        counts = Counter(suite.name for suite in suites)
+        for suite, spec in zip(suites, specs, strict=True):
+            if counts[suite.name] > 1:
+                suite.name = rename(spec, suite.name)
 
 
 def text_length(text: Text) -> int:
