@@ -5,11 +5,10 @@
 The plain loop is what an expert writes: texts sorted by length, batches of 16, the model's
 input layout (one text, or the tokenizer's sentence-pair encoding), inference mode, in fp32,
 under bf16 autocast and with bf16 weights: the fastest of the three on this machine is the
-anchor (bf16 is emulated, and slower, on a CPU without avx512_bf16 or AMX). rewardkit scores the
-same (prompt, response) texts with `RewardModel.score` (precision auto, length-sorted
-token-budget batches). The token budget is chosen first by a short sweep on this machine; then
-the runs alternate --repeats times.
-Prints texts/s of each (median), the ratio to the anchor, and the largest score difference on
+anchor (bf16 is emulated, and about 5x slower, on a CPU without avx512_bf16 or AMX: there
+--plain defaults to fp32 alone). rewardkit scores the same (prompt, response) texts with
+`RewardModel.score` (precision auto, length-sorted token-budget batches). The token budget is
+chosen first by a short sweep on this machine; then the runs alternate --repeats times. Prints texts/s of each (median), the ratio to the anchor, and the largest score difference on
 texts both scored (they differ only where the plain loop truncates what rewardkit flags).
 """
 
@@ -27,6 +26,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from rewardkit.data import read_records
+from rewardkit.models.precision import cpu_has_fast_bf16
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Pair, Text, render_text
 
@@ -95,6 +95,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budgets", default="2048,4096,8192,16384")
+    parser.add_argument(
+        "--plain",
+        default=",".join(PLAIN_PRECISIONS if cpu_has_fast_bf16() else PLAIN_PRECISIONS[:1]),
+        help=f"plain-loop precisions, of {PLAIN_PRECISIONS}",
+    )
     args = parser.parse_args()
     prompts, responses = hh_texts(args.n)
     plain_prompts = [render_text(p) for p in prompts]
@@ -106,7 +111,7 @@ def main() -> None:
             f"plain {name}": plain_loop(
                 Path(tmp), model.info.max_length, model.info.input_style, name
             )
-            for name in PLAIN_PRECISIONS
+            for name in args.plain.split(",")
         }
         for plain in plains.values():  # warm-up: allocator, kernels
             plain(plain_prompts[:64], plain_responses[:64])
