@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from hub_cache import COMMIT, Caches, cache_model, caches_fixture  # noqa: F401 (fixture)
 
 from rewardkit.data.hub import HubUnavailable
 from rewardkit.models.backbones import is_hub_model, load_tokenizer, resolve_backbone
+from rewardkit.models.ood import fit_mahalanobis
 from rewardkit.models.reward_model import RewardModel
 
 
@@ -54,7 +56,11 @@ def test_eval_and_serve_load_a_trained_model_by_name(caches: Caches, tmp_path: P
     from rewardkit.serving.loading import load_backend
 
     local = tmp_path / "model"
-    tiny.reward_model("bert", seed=4).save(local)
+    model = tiny.reward_model("bert", seed=4)
+    model.save(local)
+    hidden = model.network.config.hidden_size
+    detector = fit_mahalanobis(torch.randn(16, hidden), torch.randn(8, hidden))
+    detector.save(local)
     cache_model(caches, "org/tiny-rm", local)
     prompts, responses = ["What is 2 + 2?", "Hi"], ["4", "Hello there"]
     expected = RewardModel.load(local).score(prompts, responses).raw
@@ -62,5 +68,7 @@ def test_eval_and_serve_load_a_trained_model_by_name(caches: Caches, tmp_path: P
     scorer = resolve_scorer("org/tiny-rm", progress=False)
     assert scorer.name == "tiny-rm"
     assert scorer.score(prompts, responses) == expected  # eval reads raw scores
-    served = load_backend(ServeConfig(model="org/tiny-rm")).model
-    assert served.score(prompts, responses).raw == expected
+    served = load_backend(ServeConfig(model="org/tiny-rm"))
+    assert served.model.score(prompts, responses).raw == expected
+    assert served.ood is not None  # the detector beside the weights, from the cache too
+    assert torch.equal(served.ood.mean, detector.mean)

@@ -138,3 +138,16 @@ def test_train_and_score_from_the_command_line(
     rows = [json.loads(x) for x in (tmp_path / "scores.jsonl").read_text().splitlines()]
     assert len(rows) == 20 and rows[0]["id"] == "synth-0-0"
     assert isinstance(rows[0]["chosen"]["raw"], float) and rows[0]["chosen"]["too_long"] is False
+
+
+def test_a_model_loaded_for_scoring_in_bf16_trains_in_fp32(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
+    RewardModel.from_backbone(str(tiny_bert_dir)).save(tmp_path / "start")
+    scoring = RewardModel.load(tmp_path / "start", precision="bf16")
+    assert scoring.weight_dtype == torch.bfloat16
+    start = {k: v.float() for k, v in scoring.network.state_dict().items()}
+    train(config(tiny_bert_dir, tmp_path / "run", epochs=1, save_every=0), scoring)
+    trained = final_weights(tmp_path / "run")
+    assert {w.dtype for w in trained.values()} == {torch.float32}
+    assert not torch.equal(trained["classifier.weight"], start["classifier.weight"])

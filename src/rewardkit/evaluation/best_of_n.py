@@ -1,10 +1,8 @@
 """Best-of-n: how often the response a reward model picks out of n samples is right.
 
 With K scored samples per question, best-of-n for n <= K is estimated without bias by
-averaging over every n-subset of the K (as pass@k is, Chen et al. 2021), in closed form: the
-subset's top score falls in the group of samples tied at score s with probability
-``[C(K - above, n) - C(K - above - tied, n)] / C(K, n)`` (``above`` samples score higher), and
-a tie is broken uniformly, so that group contributes its share of right samples. Unscored
+averaging over every n-subset of the K, in closed form
+(``evaluation.metrics.selection.expected_best_of_n``); a tie is broken uniformly and unscored
 samples (NaN) rank last.
 
 Baselines on the same samples: ``pass@n`` (an oracle picks a right sample when there is one)
@@ -25,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rewardkit.evaluation.metrics.selection import expected_best_of_n
 from rewardkit.models.heads import StepAggregate, aggregate_steps
 
 AGGREGATES: tuple[StepAggregate, ...] = ("min", "prod", "last", "mean")
@@ -32,22 +31,8 @@ AGGREGATES: tuple[StepAggregate, ...] = ("min", "prod", "last", "mean")
 
 def best_of_n(scores: Sequence[float], correct: Sequence[bool], n: int) -> float:
     """Expected correctness of the top-scored sample of a uniformly random n-subset."""
-    k = len(scores)
-    if len(correct) != k:
-        raise ValueError(f"{k} scores but {len(correct)} correctness flags")
-    if not 1 <= n <= k:
-        raise ValueError(f"n must be in 1..{k}, got {n}")
-    values = np.array([-math.inf if not math.isfinite(s) else s for s in scores])
-    right = np.array(correct, dtype=np.float64)
-    total = math.comb(k, n)
-    expected, above = 0.0, 0
-    for value in sorted(set(values.tolist()), reverse=True):
-        group = values == value
-        tied = int(group.sum())
-        p_top = (math.comb(k - above, n) - math.comb(k - above - tied, n)) / total
-        expected += p_top * float(right[group].mean())
-        above += tied
-    return expected
+    ranked = [-math.inf if math.isnan(s) else s for s in scores]  # unscored rank last
+    return float(expected_best_of_n(ranked, np.asarray(correct, dtype=np.float64), [n])[0])
 
 
 def pass_at_n(correct: Sequence[bool], n: int) -> float:

@@ -23,7 +23,9 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from rewardkit.hacking.best_of_n import Floats, best_of_n_kl, expected_best_of_n
+from rewardkit.evaluation.metrics.arrays import Floats
+from rewardkit.evaluation.metrics.selection import expected_best_of_n
+from rewardkit.hacking.best_of_n import best_of_n_kl
 from rewardkit.hacking.sampler import Policy, sample_prompts, sample_responses
 from rewardkit.scoring import Scorer
 
