@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rewardkit.evaluation.metrics.arrays import Floats
 from rewardkit.evaluation.metrics.selection import expected_best_of_n
 from rewardkit.models.heads import StepAggregate, aggregate_steps
 
@@ -31,8 +32,12 @@ AGGREGATES: tuple[StepAggregate, ...] = ("min", "prod", "last", "mean")
 
 def best_of_n(scores: Sequence[float], correct: Sequence[bool], n: int) -> float:
     """Expected correctness of the top-scored sample of a uniformly random n-subset."""
+    return float(_expected(scores, correct, [n])[0])
+
+
+def _expected(scores: Sequence[float], correct: Sequence[bool], ns: Sequence[int]) -> Floats:
     ranked = [-math.inf if math.isnan(s) else s for s in scores]  # unscored rank last
-    return float(expected_best_of_n(ranked, np.asarray(correct, dtype=np.float64), [n])[0])
+    return expected_best_of_n(ranked, np.asarray(correct, dtype=np.float64), ns)
 
 
 def pass_at_n(correct: Sequence[bool], n: int) -> float:
@@ -78,4 +83,5 @@ def curve(
     groups: Sequence[tuple[Sequence[float], Sequence[bool]]], ns: Sequence[int]
 ) -> list[float]:
     """Mean best-of-n over questions, for each n: each question its (scores, correct)."""
-    return [float(np.mean([best_of_n(s, c, n) for s, c in groups])) for n in ns]
+    per_question = np.stack([_expected(s, c, ns) for s, c in groups])  # one sort a question
+    return [float(x) for x in per_question.mean(axis=0)]
