@@ -10,7 +10,8 @@ broader instruction-following set). Only pairs that fit 510 tokens in every layo
 so each run answers the same questions. ``base`` is rewardkit as it was (sentence pair with
 segment ids, the encoder's own pooler, transformers' head init, dropout off, 10% linear warm-up,
 over-long pairs left out); each other variant changes one thing, ``defaults`` is rewardkit as it
-ships now (the layout and pooling its ``auto`` settings pick); ``trl`` is TRL's RewardTrainer
+ships now (the layout and pooling its ``auto`` settings pick), ``defaults, zero head`` the same
+with the head's weights and bias initialised at zero; ``trl`` is TRL's RewardTrainer
 with the same settings (gradient checkpointing off, which changes the speed, not the numbers).
 The loss' reduction is not a variant: both average the pairs of a full batch. Seeds run in the
 outer loop, so a cut-short run still has every variant at its first seeds; run again, it skips
@@ -42,6 +43,11 @@ from rewardkit.training.loop import train
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+DEFAULTS: dict[str, Any] = {
+    "layout": "auto",
+    "pooling": "auto",
+    "warmup_ratio": TrainConfig.warmup_ratio,
+}
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
     "text": {"layout": "text"},
@@ -51,12 +57,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no warm-up": {"warmup_ratio": 0.0},
     "cosine": {"schedule": "cosine"},
     "truncate": {"overflow": "truncate_prompt"},
-    "defaults": {
-        "layout": "auto",
-        "pooling": "auto",
-        "warmup_ratio": TrainConfig.warmup_ratio,
-    },
+    "defaults": DEFAULTS,
+    "defaults, zero head": DEFAULTS,
 }
+ZERO_HEAD = ("zero head", "defaults, zero head")
 
 
 def accuracy(score: Callable[[list[str], list[str]], list[float]], pairs: list[Pair]) -> float:
@@ -70,7 +74,7 @@ def accuracy(score: Callable[[list[str], list[str]], list[float]], pairs: list[P
 def rewardkit_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., list[float]]:
     cfg = replace(base, output_dir=str(work / f"rk-{time.time_ns()}"), **VARIANTS[variant])
     model = None
-    if variant == "zero head":
+    if variant in ZERO_HEAD:
         torch.manual_seed(cfg.seed)
         model = RewardModel.from_backbone(cfg.model, cfg.pooling, cfg.max_length, layout=cfg.layout)
         for weight in model.head().parameters():

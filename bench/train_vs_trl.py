@@ -286,10 +286,11 @@ def main() -> None:
     held = fitting([p for p in pairs if is_eval(p, 0.2, 0)])[: args.eval_limit]
     kept: list[Pair] = [p for p in pairs if not is_eval(p, 0.2, 0)][: args.limit]
     trainers = args.trainers.split(",")
+    precision = "bf16" if resolve_precision(args.precision) == "bf16" else "fp32"
     print(
         f"{len(kept)} train pairs, {len(held)} eval pairs (prompt-disjoint 80/20, those that fit "
         f"510 tokens), batch {args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), precision "
-        f"{resolve_precision(args.precision)}, torch threads {torch.get_num_threads()}, seeds "
+        f"{precision}, torch threads {torch.get_num_threads()}, seeds "
         f"{args.seeds}; runs alternate {' / '.join(trainers)}",
         flush=True,
     )

@@ -44,10 +44,14 @@ def span_attention(
             module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
         )
     scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+    # one split per tensor, not a slice per sequence: a slice's backward writes its gradient
+    # into a zeroed copy of the whole row, so slicing cost a row-sized fill and add per sequence
+    sizes = [end - start for start, end in spans]
+    # the query scaled once, before the products: it is length x dim, each product length squared
+    queries, keys, values = (torch.split(x, sizes, dim=2) for x in (query * scale, key, value))
     pieces = []
-    for start, end in spans:
-        q, k, v = query[:, :, start:end], key[:, :, start:end], value[:, :, start:end]
-        weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * scale, dim=-1)
+    for q, k, v in zip(queries, keys, values, strict=True):
+        weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
         weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
         pieces.append(torch.matmul(weights.to(v.dtype), v))
     return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None

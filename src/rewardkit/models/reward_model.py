@@ -405,12 +405,14 @@ class RewardModel(nn.Module):
         if self.kind.per_position or self.info.pooling == "last":
             vectors = hidden[rows, ends - 1]
         elif self.info.pooling == "mean":
-            vectors = torch.stack(
-                [
-                    hidden[r, s:e].mean(dim=0)
-                    for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
-                ]
-            )
+            # one averaging matmul over all reads: a slice per read would cost, in backward, a
+            # zeroed gradient the size of the whole batch for each read
+            width = hidden.shape[1]
+            flat = torch.arange(hidden.shape[0] * width, device=hidden.device)
+            first, end = rows * width + starts, rows * width + ends
+            inside = (flat >= first[:, None]) & (flat < end[:, None])
+            counts = (ends - starts).clamp(min=1)[:, None]
+            vectors = (inside.to(hidden.dtype) / counts) @ hidden.reshape(-1, hidden.shape[-1])
         else:  # the encoder's own pooler on each sequence's first token, as its head does
             pooler: nn.Module = self.body().pooler  # type: ignore[assignment]
             vectors = pooler(hidden[rows, starts].unsqueeze(1))
