@@ -87,8 +87,12 @@ def rewardkit_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., 
 
 
 def trl_run(base: TrainConfig, work: Path) -> Callable[..., list[float]]:
-    settings = argparse.Namespace(
-        batch_size=base.batch_size, epochs=base.epochs, lr=base.lr, seed=base.seed, precision="bf16"
+    settings = argparse.Namespace(  # the precision rewardkit's runs resolve to, bf16 or fp32
+        batch_size=base.batch_size,
+        epochs=base.epochs,
+        lr=base.lr,
+        seed=base.seed,
+        precision=base.precision,
     )
     # gradient checkpointing off: the same numbers, sooner
     trainer = trl_trainer(

@@ -332,7 +332,10 @@ def main() -> None:
                         stderr=subprocess.DEVNULL,
                     )
             results = {
-                t: summary([json.loads(f.read_text()) for f in work.glob(f"{t}-[0-9]*.json")])
+                # file names end in the time they were written: sorted, they are in seed order
+                t: summary(
+                    [json.loads(f.read_text()) for f in sorted(work.glob(f"{t}-[0-9]*.json"))]
+                )
                 for t in trainers
             }
             for f in work.glob("*-[0-9]*.json"):
