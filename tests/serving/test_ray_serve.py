@@ -31,13 +31,19 @@ def ray_serve() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        serve.shutdown()  # type: ignore[no-untyped-call]
-        ray.shutdown()
+    with pytest.MonkeyPatch.context() as env:
+        # Serve kills a proxy not ready in 5 s; on a loaded 2-core machine (the suite's other
+        # tests, a benchmark) its worker can take longer to start. The local cluster that
+        # ray.init starts inherits these.
+        for name in ("PROXY_READY_CHECK_TIMEOUT_S", "PROXY_HEALTH_CHECK_TIMEOUT_S"):
+            env.setenv(f"RAY_SERVE_{name}", "120")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            serve.shutdown()  # type: ignore[no-untyped-call]
+            ray.shutdown()
 
 
 def items(prompts: list[str], responses: list[str]) -> dict[str, Any]:
