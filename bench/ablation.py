@@ -11,7 +11,8 @@ so each run answers the same questions. ``base`` is rewardkit as it was (sentenc
 segment ids, the encoder's own pooler, transformers' head init, dropout off, 10% linear warm-up,
 over-long pairs left out); each other variant changes one thing, ``defaults`` is rewardkit as it
 ships now (the layout and pooling its ``auto`` settings pick), ``defaults, zero head`` the same
-with the head's weights and bias initialised at zero; ``trl`` is TRL's RewardTrainer
+with the head's weights and bias initialised at zero, ``defaults, cls pooling`` with the
+encoder's first-token pooler instead of the mean; ``trl`` is TRL's RewardTrainer
 with the same settings (gradient checkpointing off, which changes the speed, not the numbers).
 The loss' reduction is not a variant: both average the pairs of a full batch. Seeds run in the
 outer loop, so a cut-short run still has every variant at its first seeds; run again, it skips
@@ -59,6 +60,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "truncate": {"overflow": "truncate_prompt"},
     "defaults": DEFAULTS,
     "defaults, zero head": DEFAULTS,
+    "defaults, cls pooling": {**DEFAULTS, "pooling": "cls"},
 }
 ZERO_HEAD = ("zero head", "defaults, zero head")
 

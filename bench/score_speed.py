@@ -3,13 +3,15 @@
     python bench/score_speed.py --n 1000 --repeats 3
 
 The plain loop is what an expert writes: texts sorted by length, batches of 16, the model's
-input layout (one text, or the tokenizer's sentence-pair encoding), inference mode, in fp32,
+input layout (one text, or the tokenizer's sentence-pair encoding) and pooling (the model card's
+recipe: the mean of the real tokens for a mean-pooled model), inference mode, in fp32,
 under bf16 autocast and with bf16 weights: the fastest of the three on this machine is the
 anchor (bf16 is emulated, and about 5x slower, on a CPU without avx512_bf16 or AMX: there
 --plain defaults to fp32 alone). rewardkit scores the same (prompt, response) texts with
 `RewardModel.score` (precision auto, length-sorted token-budget batches). The token budget is
-chosen first by a short sweep on this machine; then the runs alternate --repeats times. Prints texts/s of each (median), the ratio to the anchor, and the largest score difference on
-texts both scored (they differ only where the plain loop truncates what rewardkit flags).
+chosen first by a short sweep on this machine; then the runs alternate --repeats times. Prints
+texts/s of each (median), the ratio to the anchor, and the largest score difference on texts
+both scored (they differ only where the plain loop truncates what rewardkit flags).
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ PLAIN_PRECISIONS = ("fp32", "bf16 autocast", "bf16 weights")
 
 
 def plain_loop(
-    directory: Path, max_length: int, layout: str, precision: str
+    directory: Path, max_length: int, layout: str, pooling: str, precision: str
 ) -> Callable[[list[str], list[str]], list[float]]:
+    """The model card's plain-transformers recipe in sorted batches of 16: the classifier on
+    the first token, or on the mean of the real tokens for a mean-pooled model."""
     tokenizer = AutoTokenizer.from_pretrained(directory)
     network = AutoModelForSequenceClassification.from_pretrained(directory).eval()
     if precision == "bf16 weights":
@@ -76,7 +80,13 @@ def plain_loop(
                 return_tensors="pt",
             )
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16 autocast"):
-                logits = network(**inputs).logits[:, 0].float()
+                if pooling == "mean":
+                    hidden = network.base_model(**inputs).last_hidden_state
+                    mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    logits = network.classifier((hidden * mask).sum(1) / mask.sum(1))
+                else:
+                    logits = network(**inputs).logits
+            logits = logits[:, 0].float()
             for i, value in zip(batch, logits.tolist(), strict=True):
                 out[i] = value
         return out
@@ -109,7 +119,7 @@ def main() -> None:
         model = RewardModel.load(tmp)
         plains = {
             f"plain {name}": plain_loop(
-                Path(tmp), model.info.max_length, model.info.input_style, name
+                Path(tmp), model.info.max_length, model.info.input_style, model.info.pooling, name
             )
             for name in args.plain.split(",")
         }

@@ -148,12 +148,15 @@ def trl_trainer(
     """TRL's RewardTrainer on ``work``/train.jsonl (and eval.jsonl) with this bench's settings
     (lr, batch, epochs, seed, precision from ``args``; 10% warm-up; max length 512)."""
     import datasets
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
 
     # importlib: trl is a bench-only dependency, and its lazy module hides names from mypy
     trl = importlib.import_module("trl")
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
+    # the trainer seeds only once built: without this the new head's init was unseeded, and
+    # TRL's runs gave other accuracies each invocation, seed for seed
+    set_seed(args.seed)
     model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
 
     def table(name: str) -> Any:
