@@ -47,12 +47,14 @@ def span_attention(
     # into a zeroed copy of the whole row, so slicing cost a row-sized fill and add per sequence
     sizes = [end - start for start, end in spans]
     queries, keys, values = (torch.split(x, sizes, dim=2) for x in (query, key, value))
-    p = dropout if module.training else 0.0
+    dropout_p = dropout if module.training else 0.0
     # SDPA per sequence, no mask: PyTorch's fused CPU kernel, which never materialises the
-    # length-squared weights (measured: attention 25% faster forward, 15% with backward, than
-    # matmul, softmax, matmul)
+    # length-squared weights (measured on MiniLM's shapes: attention 20% faster forward, 10%
+    # with backward, than matmul, softmax, matmul)
     pieces = [
-        torch.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=p, scale=scaling)
+        torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, dropout_p=dropout_p, scale=scaling
+        )
         for q, k, v in zip(queries, keys, values, strict=True)
     ]
     return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None
