@@ -13,7 +13,9 @@ over-long pairs left out); each other variant changes one thing, ``defaults`` is
 ships now (the layout and pooling its ``auto`` settings pick), ``defaults, zero head`` the same
 with the head's weights and bias initialised at zero, ``defaults, cls pooling`` with the
 encoder's first-token pooler instead of the mean; ``trl`` is TRL's RewardTrainer
-with the same settings (gradient checkpointing off, which changes the speed, not the numbers).
+with the same settings (gradient checkpointing off, which changes the speed, not the numbers),
+``trl, no warm-up`` the same without warm-up (TRL's own default, and rewardkit's: the fair
+anchor for ``defaults``).
 The loss' reduction is not a variant: both average the pairs of a full batch. Seeds run in the
 outer loop, so a cut-short run still has every variant at its first seeds; run again, it skips
 what ``--out`` already holds. Prints accuracy mean and spread (min to max) per variant, and
@@ -88,7 +90,13 @@ def rewardkit_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., 
     ]
 
 
-def trl_run(base: TrainConfig, work: Path) -> Callable[..., list[float]]:
+TRL_VARIANTS: dict[str, dict[str, Any]] = {
+    "trl": {},
+    "trl, no warm-up": {"warmup_steps": 0},  # TRL's own default, as rewardkit's
+}
+
+
+def trl_run(base: TrainConfig, variant: str, work: Path) -> Callable[..., list[float]]:
     settings = argparse.Namespace(  # the precision rewardkit's runs resolve to, bf16 or fp32
         batch_size=base.batch_size,
         epochs=base.epochs,
@@ -98,7 +106,11 @@ def trl_run(base: TrainConfig, work: Path) -> Callable[..., list[float]]:
     )
     # gradient checkpointing off: the same numbers, sooner
     trainer = trl_trainer(
-        resolve_backbone(base.model), work, settings, {"gradient_checkpointing": False}, False
+        resolve_backbone(base.model),
+        work,
+        settings,
+        {"gradient_checkpointing": False, **TRL_VARIANTS[variant]},
+        False,
     )
     trainer.train()
     network = trainer.model.eval()
@@ -126,7 +138,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=800, help="train on the first N pairs")
     parser.add_argument("--broad-limit", type=int, default=200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="+", default=[*VARIANTS, "trl"])
+    parser.add_argument("--variants", nargs="+", default=[*VARIANTS, *TRL_VARIANTS])
     parser.add_argument("--out", default="runs/ablation.jsonl")
     args = parser.parse_args()
 
@@ -162,7 +174,9 @@ def main() -> None:
             for variant in (v for v in args.variants if (v, seed) not in done):
                 started = time.perf_counter()
                 score = (
-                    trl_run(base, work) if variant == "trl" else rewardkit_run(base, variant, work)
+                    trl_run(base, variant, work)
+                    if variant in TRL_VARIANTS
+                    else rewardkit_run(base, variant, work)
                 )
                 run = {
                     "variant": variant,

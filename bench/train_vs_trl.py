@@ -146,7 +146,8 @@ def trl_trainer(
     model_path: str, work: Path, args: argparse.Namespace, extra: dict[str, Any], evaluate: bool
 ) -> Any:
     """TRL's RewardTrainer on ``work``/train.jsonl (and eval.jsonl) with this bench's settings
-    (lr, batch, epochs, seed, precision from ``args``; 10% warm-up; max length 512)."""
+    (lr, batch, epochs, seed, precision from ``args``; 10% warm-up; max length 512), each of
+    which ``extra`` may override."""
     import datasets
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
 
@@ -165,24 +166,24 @@ def trl_trainer(
             [{k: render_text(r[k]) for k in ("prompt", "chosen", "rejected")} for r in rows]
         )
 
-    config = trl.RewardConfig(
-        output_dir=str(work / f"trl-{time.time_ns()}"),
-        per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.batch_size,
-        num_train_epochs=args.epochs,
-        learning_rate=args.lr,
-        warmup_steps=0.1,
-        max_length=512,
-        seed=args.seed,
-        bf16=resolve_precision(args.precision) == "bf16",
-        report_to="none",
-        save_strategy="no",
-        logging_steps=50,
-        eos_token=tokenizer.eos_token or tokenizer.sep_token,
-        use_cpu=True,
-        dataloader_drop_last=True,
-        **extra,
-    )
+    settings: dict[str, Any] = {
+        "output_dir": str(work / f"trl-{time.time_ns()}"),
+        "per_device_train_batch_size": args.batch_size,
+        "per_device_eval_batch_size": args.batch_size,
+        "num_train_epochs": args.epochs,
+        "learning_rate": args.lr,
+        "warmup_steps": 0.1,
+        "max_length": 512,
+        "seed": args.seed,
+        "bf16": resolve_precision(args.precision) == "bf16",
+        "report_to": "none",
+        "save_strategy": "no",
+        "logging_steps": 50,
+        "eos_token": tokenizer.eos_token or tokenizer.sep_token,
+        "use_cpu": True,
+        "dataloader_drop_last": True,
+    }
+    config = trl.RewardConfig(**(settings | extra))
     return trl.RewardTrainer(
         model=model,
         args=config,
