@@ -1,7 +1,7 @@
 """Why rewardkit's reward model and TRL's differ in accuracy: one change at a time, several seeds.
 
     python bench/ablation.py                               # 800 hh pairs, 3 seeds, all variants
-    python bench/ablation.py --limit 400 --seeds 0 --variants pair text trl
+    python bench/ablation.py --limit 400 --seeds 0 --variants base text trl
 
 Every run trains MiniLM for one epoch on the same prompt-disjoint 80/20 split of the shared
 hh-rlhf harmless pairs (lr 1e-4, batch 8, bf16 where the CPU runs it fast: the settings TRL users
@@ -138,7 +138,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=800, help="train on the first N pairs")
     parser.add_argument("--broad-limit", type=int, default=200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="+", default=[*VARIANTS, *TRL_VARIANTS])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=[*VARIANTS, *TRL_VARIANTS],
+        default=[*VARIANTS, *TRL_VARIANTS],
+    )
     parser.add_argument("--out", default="runs/ablation.jsonl")
     args = parser.parse_args()
 
