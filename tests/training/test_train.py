@@ -12,6 +12,7 @@ from transformers import AutoModelForSequenceClassification
 
 from rewardkit.cli import main
 from rewardkit.models import RewardModel
+from rewardkit.models.card import hub_card
 from rewardkit.models.inputs import ENCODER_LAYOUT
 from rewardkit.training import LoraConfig, TrainConfig, loop
 from rewardkit.training.checkpoint import save_checkpoint
@@ -151,3 +152,48 @@ def test_a_model_loaded_for_scoring_in_bf16_trains_in_fp32(
     trained = final_weights(tmp_path / "run")
     assert {w.dtype for w in trained.values()} == {torch.float32}
     assert not torch.equal(trained["classifier.weight"], start["classifier.weight"])
+
+
+def test_each_eval_file_is_reported_on_its_own(
+    tiny_bert_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two eval files both called eval.jsonl, the second the first with its sides swapped: the
+    parts take their directories' names, and their accuracies and margins mirror each other."""
+    rows = [
+        {"prompt": f"question {i}?", "chosen": f"a careful answer, number {i}", "rejected": "no"}
+        for i in range(12)
+    ]
+    swapped = [{**row, "chosen": row["rejected"], "rejected": row["chosen"]} for row in rows]
+    for name, part in (("hh", rows), ("oasst", swapped)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part))
+    out = tmp_path / "run"
+    argv = ["train", "--model", str(tiny_bert_dir), "--synthetic_pairs", "48", "--batch_size", "8"]
+    argv += [
+        "--eval_data",
+        str(tmp_path / "hh" / "eval.jsonl"),
+        str(tmp_path / "oasst" / "eval.jsonl"),
+    ]
+    argv += ["--eval_every", "3", "--output_dir", str(out), "--precision", "fp32", "--threads", "1"]
+    assert main(argv) == 0
+
+    logged = json.loads((out / "metrics.jsonl").read_text().splitlines()[2])
+    assert logged["eval/examples"] == 24 and logged["eval/hh/eval/examples"] == 12
+    hh, oasst = (
+        {k.split("/")[-1]: v for k, v in logged.items() if k.startswith(f"eval/{n}/eval/")}
+        for n in ("hh", "oasst")
+    )
+    assert hh["accuracy"] + oasst["accuracy"] == pytest.approx(1.0)
+    assert hh["margin"] == pytest.approx(-oasst["margin"], abs=1e-5) and hh["margin"] != 0
+    assert logged["eval/accuracy"] == pytest.approx(0.5)
+    final = json.loads((out / "metrics.json").read_text())
+    assert final["parts"]["oasst/eval"]["examples"] == 12
+    info = json.loads((out / "model" / "rewardkit.json").read_text())
+    assert info["data"]["eval"]["parts"]["hh/eval"]["rows_read"] == 12
+    printed = capsys.readouterr().out
+    assert "\n  hh/eval: 12  accuracy: " in printed and "\n  oasst/eval: 12  accuracy: " in printed
+    card = (out / "model" / "README.md").read_text()
+    assert "| hh/eval accuracy | " in card and "| oasst/eval examples | 12 |" in card
+    assert "parts" not in card.split("## Held-out metrics")[1]
+    published = hub_card(out / "model", "me/rm")
+    assert "\n- hh/eval: " in published and " on 12 held-out examples (95% Wilson" in published

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rewardkit.training.config import KIND_NAMES, TrainConfig
 
 if TYPE_CHECKING:
+    from rewardkit.training.evaluate import HeldOut
     from rewardkit.training.loop import TrainResult
 
 
@@ -41,17 +42,20 @@ def _push(cfg: TrainConfig, result: TrainResult) -> None:
     print(f"pushed to {url}  (rewardkit score --model {repo} --data FILE)")
 
 
-def _report(result: TrainResult) -> None:
-    metrics = result.eval
-    line = (
-        f"\nheld-out {KIND_NAMES[result.kind]}: {metrics.examples}  accuracy: {metrics.accuracy:.3f}  "
-        f"loss: {metrics.loss:.3f}"
-    )
+def _summary(metrics: HeldOut) -> str:
+    line = f"{metrics.examples}  accuracy: {metrics.accuracy:.3f}  loss: {metrics.loss:.3f}"
     if metrics.margin is not None:
         line += f"  mean margin: {metrics.margin:.3f}"
     if metrics.rmse is not None:
         line += f"  rmse: {metrics.rmse:.3f}"
-    print(line)
+    return line
+
+
+def _report(result: TrainResult) -> None:
+    metrics = result.eval
+    print(f"\nheld-out {KIND_NAMES[result.kind]}: {_summary(metrics)}")
+    for name, part in metrics.parts.items():
+        print(f"  {name}: {_summary(part)}")
     # On the synthetic world the labels themselves disagree with gold on some pairs: that
     # agreement is the ceiling a model trained on those labels can reach, so show the share of it.
     ceiling = result.provenance.get("eval", {}).get("label_accuracy_vs_gold")

@@ -11,7 +11,6 @@ may name another subset field (``subset_field``).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -26,6 +25,7 @@ from rewardkit.aggregation.panel import VotedPanel, voted_panel
 from rewardkit.data.formats.steps import first_error
 from rewardkit.data.hub import is_hub_dataset
 from rewardkit.data.load import ReadOptions, RecordStream
+from rewardkit.data.names import distinct_names, without_suffixes
 from rewardkit.evaluation.metrics import Weighting
 from rewardkit.records import Pair, Ranking, StepTrace, Text, Vote, render_text
 
@@ -148,12 +148,6 @@ def _subset(record: Pair | Ranking | StepTrace, subset_field: str, fallback: str
     return str(subset) if subset not in (None, "") else (record.source or fallback)
 
 
-def _without_suffixes(name: str) -> str:
-    """'hh/eval.jsonl.gz' -> 'hh/eval'."""
-    path = Path(name)
-    return str(path.with_name(path.name.split(".")[0]))
-
-
 def read_items(
     path: Path, options: ReadOptions, subset_field: str = "subset", fallback: str | None = None
 ) -> tuple[list[PairItem], list[BestOfKItem], list[ProcessItem]]:
@@ -161,7 +155,7 @@ def read_items(
     pairs: list[PairItem] = []
     best: list[BestOfKItem] = []
     processes: list[ProcessItem] = []
-    fallback = fallback or _without_suffixes(path.name)
+    fallback = fallback or without_suffixes(path.name)
     for record in RecordStream([path], replace(options, to=None)):
         if isinstance(record, Pair):
             pairs.append(
@@ -252,7 +246,7 @@ def load_suite(
     leaderboard: Weighting | None = None
     threshold: str | None = None
     if path.suffix not in (".yaml", ".yml"):
-        files, name = [(path, _without_suffixes(path.name))], _without_suffixes(path.name)
+        files, name = [(path, without_suffixes(path.name))], without_suffixes(path.name)
     else:
         doc = yaml.safe_load(path.read_text()) or {}
         if not isinstance(doc, Mapping) or not isinstance(doc.get("files"), list):
@@ -267,7 +261,7 @@ def load_suite(
         }
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-        files = [(path.parent / str(f), _without_suffixes(str(f))) for f in doc["files"]]
+        files = [(path.parent / str(f), without_suffixes(str(f))) for f in doc["files"]]
         name = str(doc.get("name") or path.stem)
         subset_field = str(doc.get("subset_field") or subset_field)
         sections, leaderboard = _sections(doc.get("sections"), path)
@@ -289,13 +283,9 @@ def load_suite(
 
 def name_apart(suites: Sequence[Suite], specs: Sequence[str]) -> None:
     """Suites that share a name (``hh/eval.jsonl`` and ``oasst/eval.jsonl``) take their
-    directory's name in front (``hh/eval``), or their whole path, so that no report row, score
-    or plot stands for two of them."""
-    for rename in (lambda spec, name: f"{Path(spec).parent.name}/{name}", lambda spec, _: spec):
-        counts = Counter(suite.name for suite in suites)
-        for suite, spec in zip(suites, specs, strict=True):
-            if counts[suite.name] > 1:
-                suite.name = rename(spec, suite.name)
+    directory's name in front (``hh/eval``), or their whole path."""
+    for suite, name in zip(suites, distinct_names([s.name for s in suites], specs), strict=True):
+        suite.name = name
 
 
 def text_length(text: Text) -> int:

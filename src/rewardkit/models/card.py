@@ -38,15 +38,24 @@ def _front_matter(info: dict[str, Any]) -> str:
     return "\n".join([*lines, "---", ""])
 
 
-def _held_out(metrics: dict[str, Any]) -> str:
+def _accuracy(metrics: dict[str, Any]) -> str:
     accuracy, n = metrics.get("accuracy"), metrics.get("examples")
     if not isinstance(accuracy, (int, float)) or not isinstance(n, int) or math.isnan(accuracy):
         return ""
     low, high = wilson_interval(float(accuracy), n)
-    return (
-        "\n## Held-out accuracy\n\n"
-        f"{accuracy:.3f} on {n} held-out examples (95% Wilson interval {low:.3f} to {high:.3f}).\n"
-    )
+    return f"{accuracy:.3f} on {n} held-out examples (95% Wilson interval {low:.3f} to {high:.3f})"
+
+
+def _held_out(metrics: dict[str, Any]) -> str:
+    overall = _accuracy(metrics)
+    if not overall:
+        return ""
+    parts = [
+        f"- {name}: {line}"
+        for name, part in metrics.get("parts", {}).items()
+        if (line := _accuracy(part))
+    ]
+    return "\n## Held-out accuracy\n\n" + "\n".join([overall + ".", *parts]) + "\n"
 
 
 def _evaluation(eval_dir: Path) -> str:

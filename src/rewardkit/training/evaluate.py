@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 
@@ -31,12 +32,22 @@ class HeldOut:
     """Agreement with the gold preference, where the data records one (the synthetic world)."""
     rmse: float | None = None
     """Ratings: root mean squared error over the known ratings."""
+    parts: dict[str, HeldOut] = field(default_factory=dict)
+    """The same metrics for each eval file, where several were given (``hh/eval``: ...)."""
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def prefixed(self, prefix: str) -> dict[str, float]:
-        return {prefix + k: float(v) for k, v in asdict(self).items() if v is not None}
+        """Flat metrics: ``eval/accuracy``, and ``eval/hh/eval/accuracy`` for each part."""
+        flat = {
+            prefix + k: float(v)
+            for k, v in asdict(self).items()
+            if v is not None and not isinstance(v, dict)
+        }
+        for name, part in self.parts.items():
+            flat.update(part.prefixed(f"{prefix}{name}/"))
+        return flat
 
 
 def outputs_of(
@@ -48,10 +59,34 @@ def outputs_of(
     )
 
 
-def evaluate(model: RewardModel, examples: Sequence[Example], loss: Loss) -> HeldOut:
+def evaluate(
+    model: RewardModel,
+    examples: Sequence[Example],
+    loss: Loss,
+    parts: Sequence[tuple[str, int]] = (),
+) -> HeldOut:
+    """The metrics over all examples, and over each part: ``(name, how many examples)`` in
+    order, covering ``examples``; the model reads every example once."""
     if not examples:
         return HeldOut(0, math.nan, math.nan)
     out = outputs_of(model, examples)
+    held_out = _metrics(out, examples, loss)
+    start = read = 0
+    for name, size in parts:
+        reads = sum(_reads(e) for e in examples[start : start + size])
+        part = Outputs(*(t[read : read + reads] for t in (out.values, out.scores, out.ranked)))
+        if size:
+            held_out.parts[name] = _metrics(part, examples[start : start + size], loss)
+        start, read = start + size, read + reads
+    return held_out
+
+
+def _reads(example: Example) -> int:
+    """The rows an example takes in the head's outputs."""
+    return {"pair": 2, "rating": 1, "steps": len(example.step_labels)}[example.kind]
+
+
+def _metrics(out: Outputs, examples: Sequence[Example], loss: Loss) -> HeldOut:
     target = targets(examples)
     with torch.no_grad():
         value = float(loss(out, target))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import torch
@@ -59,6 +59,21 @@ class EncodedExamples:
     """Examples left out because the head cannot read them (e.g. a trace with an empty step)."""
     truncated: int = 0
     """Examples kept with their prompt shortened (overflow=truncate_prompt)."""
+
+    parts: list[tuple[str, int]] = field(default_factory=list)
+    """Where the examples came from several eval files: each one's name and example count, in
+    order (``evaluate`` reports each)."""
+
+    @classmethod
+    def joined(cls, named: Sequence[tuple[str, EncodedExamples]]) -> EncodedExamples:
+        sets = [encoded for _, encoded in named]
+        return cls(
+            [example for encoded in sets for example in encoded.examples],
+            sum(encoded.too_long for encoded in sets),
+            sum(encoded.unscorable for encoded in sets),
+            sum(encoded.truncated for encoded in sets),
+            [(name, len(encoded.examples)) for name, encoded in named],
+        )
 
 
 def encode_record(

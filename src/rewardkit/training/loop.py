@@ -94,9 +94,10 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     torch.manual_seed(cfg.seed)
     fresh = model is None
     model = _prepare_model(cfg, model)
+
     # Over-long examples are counted: left out, or (truncate_prompt) kept with a shorter prompt.
-    train_set, eval_set = (
-        encode_examples(
+    def encode(records: list[Record]) -> EncodedExamples:
+        return encode_examples(
             model,
             records,
             cfg.max_length,
@@ -106,8 +107,12 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
             cfg.overflow,
             cfg.label_smoothing,
         )
-        for records in (sources.train, sources.eval)
-    )
+
+    train_set = encode(sources.train)
+    if sources.eval_parts:
+        eval_set = EncodedExamples.joined([(n, encode(part)) for n, part in sources.eval_parts])
+    else:
+        eval_set = encode(sources.eval)
     sources.provenance["too_long"] = {"train": train_set.too_long, "eval": eval_set.too_long}
     sources.provenance["truncated"] = {"train": train_set.truncated, "eval": eval_set.truncated}
     accelerator.print(
@@ -128,7 +133,7 @@ def train(cfg: TrainConfig, model: RewardModel | None = None) -> TrainResult:
     seconds = sum(_step(run, step) for step in _progress(run, start))
 
     # The model directory: weights plain transformers loads, rewardkit.json, card, metrics.
-    final = run.held_out or evaluate(run.model, eval_set.examples, run.loss)
+    final = run.held_out or evaluate(run.model, eval_set.examples, run.loss, eval_set.parts)
     info = run.model.info
     info.mean, info.std = reward_statistics(run.model, train_set.examples)
     if cfg.gate:  # stage 2 on the frozen model; its mean and std replace the ones above
@@ -288,7 +293,7 @@ def _step(run: Run, step: int) -> float:
     }
     last = done == run.total_steps
     if last or (cfg.eval_every and done % cfg.eval_every == 0):
-        held_out = evaluate(run.model, run.eval.examples, run.loss)
+        held_out = evaluate(run.model, run.eval.examples, run.loss, run.eval.parts)
         metrics.update(held_out.prefixed("eval/"))
         if last:
             run.held_out = held_out

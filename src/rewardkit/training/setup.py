@@ -99,11 +99,21 @@ LAYOUT_WORDS = {
 }
 
 
+def _metric_rows(metrics: dict[str, Any], prefix: str = "") -> list[str]:
+    """One row per metric; each eval file's (``parts``) under its name: ``hh/eval accuracy``."""
+    rows: list[str] = []
+    for key, value in metrics.items():
+        if key == "parts":
+            for name, part in value.items():
+                rows += _metric_rows(part, f"{name} ")
+        elif value is not None:
+            shown = f"{value:.4f}" if isinstance(value, float) else value
+            rows.append(f"| {prefix}{key} | {shown} |")
+    return rows
+
+
 def model_card(info: ModelInfo, cfg: TrainConfig) -> str:
-    metrics = "\n".join(
-        f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
-        for k, v in info.metrics.items()
-    )
+    metrics = "\n".join(_metric_rows(info.metrics))
     return f"""# Reward model trained with rewardkit
 
 A reward model with a `{info.head}` head (outputs: {", ".join(info.objectives)}): backbone

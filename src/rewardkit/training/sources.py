@@ -14,6 +14,7 @@ from typing import Any
 
 from rewardkit.data import is_eval, read_records
 from rewardkit.data.hub import hub_revision, is_hub_dataset
+from rewardkit.data.names import distinct_names, without_suffixes
 from rewardkit.records import Pair, Rating, StepTrace
 from rewardkit.synthetic import (
     generate_pairs,
@@ -32,6 +33,9 @@ class Sources:
     train: list[Record]
     eval: list[Record]
     provenance: dict[str, Any] = field(default_factory=dict)
+    eval_parts: list[tuple[str, list[Record]]] = field(default_factory=list)
+    """Each of several eval files' records under its short name (``hh/eval``): the held-out
+    metrics are reported per part as well as over all of them."""
 
 
 def _file_digest(path: Path) -> str:
@@ -93,6 +97,17 @@ def _read_weighted(cfg: TrainConfig) -> tuple[list[Record], dict[str, Any]]:
     return records, {"sources": infos}
 
 
+def _read_parts(cfg: TrainConfig) -> tuple[list[tuple[str, list[Record]]], dict[str, Any]]:
+    """Each eval file on its own (as weighted training files are read), under its short name."""
+    stems = [without_suffixes(Path(path).name) for path in cfg.eval_data]
+    parts: list[tuple[str, list[Record]]] = []
+    infos: dict[str, Any] = {}
+    for name, path in zip(distinct_names(stems, cfg.eval_data), cfg.eval_data, strict=True):
+        records, infos[name] = _read([path], cfg)
+        parts.append((name, records))
+    return parts, {"parts": infos}
+
+
 def _synthetic(cfg: TrainConfig) -> list[Record]:
     kind = cfg.record_kind
     n, seed = cfg.synthetic_pairs, cfg.seed
@@ -112,9 +127,13 @@ def load_sources(cfg: TrainConfig) -> Sources:
         pairs = _synthetic(cfg)
         name = KIND_NAMES[cfg.record_kind]
         provenance = {"synthetic": {name: cfg.synthetic_pairs, "seed": cfg.seed}}
-    if cfg.eval_data:
-        held, eval_info = _read(cfg.eval_data, cfg)
-        provenance["eval"] = eval_info
+    parts: list[tuple[str, list[Record]]] = []
+    if len(cfg.eval_data) > 1:
+        parts, provenance["eval"] = _read_parts(cfg)
+        held = [record for _, records in parts for record in records]
+        train = pairs
+    elif cfg.eval_data:
+        held, provenance["eval"] = _read(cfg.eval_data, cfg)
         train = pairs
     else:
         held = [p for p in pairs if is_eval(p, cfg.eval_fraction, cfg.seed)]
@@ -124,4 +143,4 @@ def load_sources(cfg: TrainConfig) -> Sources:
     if held_pairs and all("gold_prefers_chosen" in p.metadata for p in held_pairs):
         provenance["eval"]["label_accuracy_vs_gold"] = round(label_accuracy(held_pairs), 4)
     provenance["train_pairs"], provenance["eval_pairs"] = len(train), len(held)
-    return Sources(train, held, provenance)
+    return Sources(train, held, provenance, parts)
