@@ -139,15 +139,18 @@ def odin_loss(
     lengths: torch.Tensor,
     p_chosen: torch.Tensor | None = None,
     length_weight: float = 1.0,
+    margin: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """ODIN (Chen et al. 2024, "ODIN: Disentangled Reward Mitigates Hacking in RLHF", eq. 4):
     Bradley-Terry on r = r_Q + r_L, plus lambda_L (|rho(r_Q, L)| - rho(r_L, L)), where rho is
     Pearson's correlation over the batch's reads and L their response lengths: the length head
     r_L takes up what length explains, the quality head r_Q is pushed to be uncorrelated with
     it, and only r_Q is used afterwards. Reads alternate chosen, rejected. The paper's third
-    term, orthogonal head weights, is left out: a loss here sees outputs, not weights."""
+    term, orthogonal head weights, is left out: a loss here sees outputs, not weights. Margins
+    and pair weights act on the ranking term as in ``bradley_terry_loss``."""
     total = quality + length_head
-    ranking = bradley_terry_loss(total[0::2], total[1::2], p_chosen)
+    ranking = bradley_terry_loss(total[0::2], total[1::2], p_chosen, margin, weights)
     decorrelation = pearson_batch(quality, lengths).abs() - pearson_batch(length_head, lengths)
     return ranking + length_weight * decorrelation
 
@@ -161,7 +164,8 @@ def odin(out: Outputs, targets: Targets) -> torch.Tensor:
         raise ValueError(f"the 'odin' loss needs 2 outputs (quality, length), got {outputs}")
     p = _need(targets.p_chosen, "pairs", "odin")
     lengths = _need(targets.lengths, "response lengths", "odin")
-    return odin_loss(out.values[:, 0], out.values[:, 1], lengths, p)
+    values = out.values
+    return odin_loss(values[:, 0], values[:, 1], lengths, p, 1.0, targets.margin, targets.weights)
 
 
 LOSSES: dict[str, Loss] = {

@@ -61,6 +61,16 @@ def test_odin_in_losses_reads_two_outputs_and_lengths() -> None:
     assert float(LOSSES["odin"](out, targets)) == pytest.approx(
         math.log1p(math.exp(-1.0)) + 1.0, rel=1e-6
     )
+    # pair weights and margins act on the ranking term, as in Bradley-Terry (data_weights)
+    weighted = Targets(
+        p_chosen=torch.ones(2),
+        margin=torch.tensor([1.0, 0.0]),
+        lengths=targets.lengths,
+        weights=torch.tensor([0.0, 3.0]),
+    )
+    assert float(LOSSES["odin"](out, weighted)) == pytest.approx(
+        3 * math.log1p(math.exp(-1.0)) / 2 + 1.0, rel=1e-6
+    )
     with pytest.raises(ValueError, match="response lengths"):
         LOSSES["odin"](out, Targets(p_chosen=torch.ones(2)))
     three = Outputs(torch.zeros(4, 3), torch.zeros(4), torch.zeros(4, 1))
