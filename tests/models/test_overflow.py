@@ -13,6 +13,7 @@ from rewardkit.cli import main
 from rewardkit.models.inputs import TooLong
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.records import Message, Pair
+from rewardkit.training.evaluate import outputs_of
 from rewardkit.training.examples import encode_examples
 
 LIMIT = 24
@@ -98,15 +99,32 @@ def test_a_response_too_long_on_its_own_stays_unscored() -> None:
     assert result.too_long == [True] and result.raw == [None]
 
 
-def test_training_cuts_both_sides_of_a_pair_alike_only_when_told() -> None:
-    m = model("llama")
-    pairs = [Pair(LONG_PROMPT, "yes", "no it is not"), Pair("short", "a", "b")]
+@pytest.mark.parametrize("arch", ["llama", "bert"])
+@pytest.mark.parametrize("chat_prompt", [False, True])
+def test_training_fits_each_side_as_scoring_does_only_when_told(
+    arch: str, chat_prompt: bool
+) -> None:
+    m = model(arch, chat=chat_prompt)
+    prompt = (
+        chat("be brief", "first question", "first answer", "second question")
+        if chat_prompt
+        else LONG_PROMPT
+    )
+    short, long = "yes", "no it is not so and never was"
+    pairs = [Pair(prompt, short, long), Pair("short", "a", "b")]
     flagged = encode_examples(m, pairs, LIMIT)
     cut = encode_examples(m, pairs, LIMIT, overflow="truncate_prompt")
     assert (flagged.too_long, len(flagged.examples), flagged.truncated) == (1, 1, 0)
     assert (cut.too_long, len(cut.examples), cut.truncated) == (0, 2, 1)
-    unit = cut.examples[0].unit
-    assert unit.prefix and unit.longest == LIMIT  # one shared prompt, cut for the longer side
+    # each side reads what scoring reads for it alone, so the scores agree too
+    sides = [cut.examples[0].unit.prefix + branch for branch in cut.examples[0].unit.branches]
+    alone = [m.encode_within(prompt, [r], "truncate_prompt").encoded[0].ids for r in (short, long)]
+    assert sides == alone
+    scored = m.score([prompt, prompt], [short, long], overflow="truncate_prompt").raw
+    assert outputs_of(m, cut.examples[:1]).scores.tolist() == pytest.approx(scored, abs=1e-5)
+    if chat_prompt:  # the short reply fits the whole conversation, the long one loses a turn
+        assert "first question" in m.tokenizer.decode(sides[0])
+        assert "first question" not in m.tokenizer.decode(sides[1])
 
 
 def test_score_and_eval_commands_count_what_they_cut(tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ class Fitted:
 
     encoded: list[Encoded]
     dropped: int = 0
-    """Prompt tokens left out of the longest input to fit the limit (0: nothing cut)."""
+    """The most prompt tokens left out of any response's input to fit the limit (0: none)."""
 
 
 def fit_prompt(
@@ -164,37 +164,53 @@ def fit_prompt(
 ) -> Fitted:
     """Each response encoded with the prompt within ``limit`` tokens, by the overflow policy.
 
-    With ``truncate_prompt`` every response sees the same shortened prompt, so a pair's shared
-    prefix stays shared: a chat prompt loses whole turns from the oldest (system messages and
+    Each response is fitted on its own, exactly as it is scored alone: a response's input never
+    depends on the other side of its pair, so training, evaluation, ``score`` and the server feed
+    the model the same ids (a pair's sides may keep different amounts of prompt). With
+    ``truncate_prompt`` a chat prompt loses whole turns from the oldest (system messages and
     the last turn stay); a plain prompt loses its oldest tokens (the sentence-pair encoding cuts
     the first text from the left; a decoder keeps the tokenizer's leading special tokens).
-    Raises ``TooLong`` when the policy is ``flag`` or the responses alone do not fit."""
-    encoded = [encode_parts(prompt, r) for r in responses]
-    total = max(len(e.ids) for e in encoded)
+    Raises ``TooLong`` when the policy is ``flag`` or a response alone does not fit."""
+    fitted = [
+        _fit_one(tokenizer, style, encode_parts, prompt, r, limit, overflow) for r in responses
+    ]
+    return Fitted([encoded for encoded, _ in fitted], max(dropped for _, dropped in fitted))
+
+
+def _fit_one(
+    tokenizer: Any,
+    style: InputStyle,
+    encode_parts: Callable[[Text, Text], Encoded],
+    prompt: Text,
+    response: Text,
+    limit: int,
+    overflow: Overflow,
+) -> tuple[Encoded, int]:
+    """The response with the longest newest part of the prompt that fits, and the prompt tokens
+    left out."""
+    encoded = encode_parts(prompt, response)
+    total = len(encoded.ids)
     if total <= limit:
-        return Fitted(encoded)
+        return encoded, 0
     if overflow == "flag":
         raise TooLong(total, limit)
-    if any(e.marks is not None for e in encoded) and style != "concat":
+    if encoded.marks is not None and style != "concat":
         raise TooLong(total, limit, ": a per-step encoder input is never cut")  # marks would move
     shorter: Text | None = prompt
     while not isinstance(shorter, str):
         shorter = _without_oldest_turn(shorter or ())
         if shorter is None:
             raise TooLong(total, limit, ": the last turn and the response alone are too long")
-        encoded = [encode_parts(shorter, r) for r in responses]
-        longest = max(len(e.ids) for e in encoded)
-        if longest <= limit:
-            return Fitted(encoded, total - longest)
-    if style != "concat":
-        cutter = _cut_pair if style == "pair" else _cut_text
-        pairs = [cutter(tokenizer, shorter, r, limit) for r in responses]
-        cut = None if None in pairs else [e for e in pairs if e is not None]
-    else:
+        encoded = encode_parts(shorter, response)
+        if len(encoded.ids) <= limit:
+            return encoded, total - len(encoded.ids)
+    if style == "concat":
         cut = _cut_prefix(tokenizer, encoded, limit)
+    else:
+        cut = (_cut_pair if style == "pair" else _cut_text)(tokenizer, shorter, response, limit)
     if cut is None:
         raise TooLong(total, limit, ": the response alone is too long")
-    return Fitted(cut, total - max(len(e.ids) for e in cut))
+    return cut, total - len(cut.ids)
 
 
 def _without_oldest_turn(messages: Sequence[Any]) -> tuple[Any, ...] | None:
@@ -253,16 +269,15 @@ def _cut_text(tokenizer: Any, prompt: str, response: Text, limit: int) -> Encode
     return Encoded([], ids)
 
 
-def _cut_prefix(tokenizer: Any, encoded: list[Encoded], limit: int) -> list[Encoded] | None:
-    """Decoders: the shared prompt prefix keeps its leading special tokens (e.g. BOS) and loses
-    its oldest text tokens."""
-    prefix = encoded[0].prefix
-    if not prefix or any(e.prefix != prefix for e in encoded):
+def _cut_prefix(tokenizer: Any, encoded: Encoded, limit: int) -> Encoded | None:
+    """Decoders: the prompt prefix keeps its leading special tokens (e.g. BOS) and loses its
+    oldest text tokens."""
+    prefix = encoded.prefix
+    if not prefix:
         return None
     special = set(tokenizer.all_special_ids)
     lead = next((i for i, token in enumerate(prefix) if token not in special), len(prefix))
-    keep = limit - max(len(e.rest) for e in encoded) - lead
+    keep = limit - len(encoded.rest) - lead
     if keep < 1:
         return None
-    head = prefix[:lead] + prefix[lead:][-keep:]
-    return [Encoded(head, e.rest, e.marks) for e in encoded]
+    return Encoded(prefix[:lead] + prefix[lead:][-keep:], encoded.rest, encoded.marks)

@@ -455,8 +455,7 @@ class RewardModel(nn.Module):
         limit: int | None = None,
     ) -> Fitted:
         """The responses with the prompt within ``limit`` tokens (``max_length`` by default), by
-        the overflow policy (the same shortened prompt for each, so a pair's prefix stays
-        shared); raises ``TooLong``."""
+        the overflow policy, each fitted on its own as ``score`` fits it; raises ``TooLong``."""
         return fit_prompt(
             self.tokenizer,
             self.info.input_style,

@@ -56,7 +56,7 @@ class TrainConfig:
     """Longest prompt + response in tokens; what happens to longer records: ``overflow``."""
     overflow: Overflow = "flag"
     """Records over max_length: flag: counted and left out; truncate_prompt: kept with the
-    prompt's oldest turns (chat) or tokens left out, the same for both sides of a pair, and
+    prompt's oldest turns (chat) or tokens left out, each side of a pair fitted on its own, and
     counted (as `rewardkit score`, `eval` and the server do)."""
     head: str = "scalar"
     """Head kind: scalar, objectives (K named outputs), ensemble (M members), steps (a score
