@@ -154,6 +154,10 @@ def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str, tmp_path: Path) -> None
         gaps = [abs(a - b) for a, b in zip(fp32, bf16, strict=True)]  # type: ignore[operator]
         assert max(gaps) <= 1e-2
         assert max(gaps) > 0  # bf16 really ran
+        # the head reads in fp32, so scores are not rounded to bf16's coarse steps (near-ties
+        # would tie exactly, and a tie counts wrong)
+        assert any(torch.tensor(x).bfloat16().item() != x for x in bf16)
+    assert loaded.head().weight.dtype == torch.float32
     with pytest.raises(ValueError, match="precision='fp32'"):
         loaded.score(prompts, responses, precision="fp32")
     loaded.save(tmp_path / "saved-in-bf16")  # a checkpoint in bf16 still loads as fp32 if asked

@@ -251,8 +251,8 @@ class RewardModel(nn.Module):
             path, trust_remote_code=trust_remote_code
         )
         network.eval()
-        cast_for_inference(network, precision)
         model = cls(network, tokenizer, info)
+        model.cast_for_scoring(precision)
         if info.gate is not None:
             model.gate = load_gate(path / info.gate)
         return model
@@ -273,9 +273,17 @@ class RewardModel(nn.Module):
             model = cls.from_backbone(str(path), max_length=max_length)
             if not model.is_decoder:  # read as transformers' own head reads it
                 model.info.input_style, model.info.pooling = PLAIN_LAYOUT, "cls"
-            cast_for_inference(model.network.eval(), precision)
+            model.network.eval()
+            model.cast_for_scoring(precision)
             return model
         raise ValueError(f"{path}: neither a rewardkit model nor a transformers directory")
+
+    def cast_for_scoring(self, precision: Precision) -> None:
+        """The body in bf16 where ``precision`` asks for it (``cast_for_inference``), the head in
+        fp32 always: it is a sliver of the compute, and bf16 outputs step by 1/128 of their size,
+        which turns near-tied responses into exact ties (a tie counts wrong)."""
+        cast_for_inference(self.network, precision)
+        self.head().float()
 
     def save(self, path: str | Path, card: str | None = None) -> None:
         """Safetensors weights, config and tokenizer (plain transformers loads them), plus
@@ -427,9 +435,12 @@ class RewardModel(nn.Module):
         """The head's outputs (R, K) for pooled vectors (R, H). Heads that read a sequence's
         first token themselves (RoBERTa's, ELECTRA's) get each vector as a one-token sequence."""
         head = self.head()
-        if isinstance(head, nn.Linear):
-            return head(vectors)  # type: ignore[no-any-return]
-        out: torch.Tensor = head(vectors.unsqueeze(1))
+        # the head's own dtype, outside autocast: fp32 scores step finely (``cast_for_scoring``)
+        with torch.autocast(vectors.device.type, enabled=False):
+            vectors = vectors.to(next(head.parameters()).dtype)
+            if isinstance(head, nn.Linear):
+                return head(vectors)  # type: ignore[no-any-return]
+            out: torch.Tensor = head(vectors.unsqueeze(1))
         return out.squeeze(1) if out.dim() == 3 else out
 
     # ---- inputs and batches -----------------------------------------------------------------
