@@ -147,7 +147,7 @@ def test_a_model_loaded_for_scoring_in_bf16_trains_in_fp32(
     RewardModel.from_backbone(str(tiny_bert_dir)).save(tmp_path / "start")
     scoring = RewardModel.load(tmp_path / "start", precision="bf16")
     assert scoring.weight_dtype == torch.bfloat16
-    start = {k: v.float() for k, v in scoring.network.state_dict().items()}
+    start = {k: v.float().clone() for k, v in scoring.network.state_dict().items()}  # copies
     train(config(tiny_bert_dir, tmp_path / "run", epochs=1, save_every=0), scoring)
     trained = final_weights(tmp_path / "run")
     assert {w.dtype for w in trained.values()} == {torch.float32}
