@@ -166,6 +166,15 @@ def test_bf16_scores_stay_within_1e_2_of_fp32(arch: str, tmp_path: Path) -> None
     assert again.score(prompts, responses, precision="fp32").raw[0] is not None
 
 
+def test_a_plain_roberta_directory_scores_in_bf16(tmp_path: Path) -> None:
+    """Its first-token head runs inside the network on padded batches, in the body's dtype."""
+    tiny.network("roberta", len(tiny.tokenizer())).save_pretrained(tmp_path)
+    tiny.tokenizer().save_pretrained(tmp_path)
+    fp32 = RewardModel.from_directory(tmp_path, precision="fp32").score(PROMPTS, RESPONSES).raw
+    bf16 = RewardModel.from_directory(tmp_path, precision="bf16").score(PROMPTS, RESPONSES).raw
+    assert bf16 == pytest.approx(fp32, abs=1e-2) and bf16 != fp32
+
+
 def test_batched_tokenization_gives_each_items_own_encoding() -> None:
     for arch in ("bert", "llama"):
         model = tiny.reward_model(arch)

@@ -280,10 +280,12 @@ class RewardModel(nn.Module):
 
     def cast_for_scoring(self, precision: Precision) -> None:
         """The body in bf16 where ``precision`` asks for it (``cast_for_inference``), the head in
-        fp32 always: it is a sliver of the compute, and bf16 outputs step by 1/128 of their size,
-        which turns near-tied responses into exact ties (a tie counts wrong)."""
+        fp32: it is a sliver of the compute, and bf16 outputs step by 1/128 of their size, which
+        turns near-tied responses into exact ties (a tie counts wrong). First-token heads stay in
+        the body's dtype: on padded batches transformers runs them inside the network."""
         cast_for_inference(self.network, precision)
-        self.head().float()
+        if self.info.pooling != "cls":
+            self.head().float()
 
     def save(self, path: str | Path, card: str | None = None) -> None:
         """Safetensors weights, config and tokenizer (plain transformers loads them), plus
