@@ -11,6 +11,7 @@ in the scheduler's worker: the event loop only moves bytes.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -100,9 +101,8 @@ def scheduled(scheduler: Scheduler, metrics: ServerMetrics) -> Batcher:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     served: Served = app.state.served
-    if served.cfg.warmup:
-        await asyncio.to_thread(served.backend.warm_up, served.cfg.batch_tokens)
-    served.scheduler.start()
+    warm_up = functools.partial(served.backend.warm_up, served.cfg.batch_tokens)
+    await asyncio.to_thread(served.scheduler.start, warm_up if served.cfg.warmup else None)
     yield
     served.scheduler.stop()
 

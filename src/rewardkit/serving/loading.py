@@ -1,6 +1,16 @@
-"""The model behind a server: one rule shared by `rewardkit serve` and the Ray Serve deployment."""
+"""The model behind a server: one rule shared by `rewardkit serve` and the Ray Serve deployment.
+
+The model is loaded on a thread that ends, never on the thread that serves. PyTorch's CPU
+kernels run on libgomp, which keeps a pool of OpenMP workers for as long as the thread that first
+ran a parallel op lives. With a second live pool (the server's batches run on the scheduler's
+thread) libgomp counts more workers than cores and makes them sleep almost at once between ops,
+and every small op of a forward pass then waits for a worker to wake: loading on the main thread
+made the scheduler's batches 25-30% slower, on 1.45 of 2 cores (bench/serve_load.py).
+"""
 
 from __future__ import annotations
+
+import threading
 
 from rewardkit.models.backbones import resolve_backbone
 from rewardkit.models.ood import load_ood
@@ -10,6 +20,25 @@ from rewardkit.serving.config import ServeConfig
 
 
 def load_backend(cfg: ServeConfig) -> ModelBackend:
+    """The backend, loaded on a thread of its own (see the module's docstring)."""
+    loaded: list[ModelBackend] = []
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            loaded.append(_load(cfg))
+        except BaseException as exc:  # re-raised on the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=load, name="rewardkit-load")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return loaded[0]
+
+
+def _load(cfg: ServeConfig) -> ModelBackend:
     directory = resolve_backbone(cfg.model)  # a Hub id: its files in the local cache
     model = RewardModel.from_directory(
         directory, max_length=cfg.max_tokens or 512, precision=cfg.precision

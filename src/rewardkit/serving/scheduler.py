@@ -86,20 +86,41 @@ class Scheduler:
         self._submitted = 0
         self._wake = threading.Condition()
         self._stopping = False
-        self._thread = threading.Thread(target=self._work, name="rewardkit-scheduler", daemon=True)
+        self._thread: threading.Thread | None = None
 
     @property
     def queued_items(self) -> int:
         return self._queued_items
 
-    def start(self) -> None:
+    def start(self, first: Callable[[], None] | None = None) -> None:
+        """Starts the worker thread and returns once it has run ``first`` (the backend's warm-up):
+        the model runs on this one thread only (see ``serving.loading``)."""
+        failed: list[BaseException] = []
+        started = threading.Event()
+
+        def work() -> None:
+            try:
+                if first is not None:
+                    first()
+            except BaseException as exc:  # handed to start's caller: the server does not start
+                failed.append(exc)
+                return
+            finally:
+                started.set()
+            self._work()
+
+        self._thread = threading.Thread(target=work, name="rewardkit-scheduler", daemon=True)
         self._thread.start()
+        started.wait()
+        if failed:
+            raise failed[0]
 
     def stop(self) -> None:
         with self._wake:
             self._stopping = True
             self._wake.notify()
-        self._thread.join(timeout=30)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
 
     def submit(
         self, items: list[Prepared]
