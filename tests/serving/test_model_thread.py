@@ -3,13 +3,15 @@ scheduler's (libgomp slows every thread's small ops once two live threads hold w
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import tiny
-from live_server import serving
+from live_server import SlowBackend, serving
 
 from rewardkit.models.reward_model import RewardModel
 from rewardkit.serving.app import create_app
@@ -71,3 +73,44 @@ def test_load_backend_loads_off_the_calling_thread(
 def test_load_backend_raises_the_loading_error_on_the_calling_thread(tmp_path: Path) -> None:
     with pytest.raises((OSError, ValueError)):
         load_backend(ServeConfig(model=str(tmp_path / "missing")))
+
+
+def test_two_workers_run_batches_at_once_and_every_request_gets_its_own_scores() -> None:
+    model = tiny.reward_model("bert", max_length=32)
+    backend = SlowBackend(model)
+    backend.delay_s = 0.2
+    running, most = 0, 0
+    lock = threading.Lock()
+    run = backend.run
+
+    def counted(items: list[Prepared]) -> list[Reading]:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return run(items)
+        finally:
+            with lock:
+                running -= 1
+
+    backend.run = counted  # type: ignore[method-assign,assignment]
+    # a 64-token budget: each batch holds a few items, so the requests need several batches
+    app = create_app(backend, ServeConfig(warmup=False, batch_tokens=64, workers=2))
+    responses = [f"reply number {i} " + "word " * (i % 5) for i in range(24)]
+    bodies = [
+        {"items": [{"prompt": "p", "response": r} for r in responses[k::4]]} for k in range(4)
+    ]
+    with serving(app) as url:
+        replies = asyncio.run(_post_all(url, bodies))
+    expected = model.score(["p"] * len(responses), responses).raw
+    for k, reply in enumerate(replies):
+        assert reply.status_code == 200
+        served = [item["raw"] for item in reply.json()["scores"]]
+        assert served == pytest.approx(expected[k::4], abs=1e-5)
+    assert most == 2
+
+
+async def _post_all(url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        return await asyncio.gather(*(client.post(url + "/score", json=b) for b in bodies))

@@ -7,6 +7,7 @@ extra) and torch are imported only when the command runs.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from rewardkit.serving.config import ServeConfig
@@ -22,10 +23,13 @@ def run(cfg: ServeConfig) -> int:
         raise ValueError(f"the server needs {exc.name}: pip install 'rewardkit[serve]'") from None
     if not cfg.model:
         raise ValueError("--model is required")
-    if cfg.threads:
-        import torch
+    if cfg.workers < 1:
+        raise ValueError(f"--workers {cfg.workers}: at least 1")
+    import torch
 
-        torch.set_num_threads(cfg.threads)
+    threads = cfg.threads or torch.get_num_threads()
+    cfg = replace(cfg, workers=max(1, min(cfg.workers, threads)))
+    torch.set_num_threads(threads // cfg.workers)  # each worker's; new threads start with it
     app = create_app(load_backend(cfg), cfg, name=Path(cfg.model).name, api_key=api_key(cfg))
     print(
         f"rewardkit serve: {cfg.model} on http://{cfg.host}:{cfg.port} (POST /score, /get_reward)"

@@ -62,7 +62,9 @@ def create_app(
     backend: ModelBackend, cfg: ServeConfig, name: str = "model", api_key: str | None = None
 ) -> FastAPI:
     metrics = ServerMetrics()
-    scheduler = Scheduler(backend, cfg.batch_tokens, cfg.max_queue_items, metrics.record_batch)
+    scheduler = Scheduler(
+        backend, cfg.batch_tokens, cfg.max_queue_items, metrics.record_batch, cfg.workers
+    )
     state = ServerState(metrics, cfg.max_body_bytes, cfg.max_concurrency, api_key)
     scoring = ScoringService(backend, cfg, name, scheduled(scheduler, metrics), metrics)
     app = FastAPI(title="rewardkit reward server", version=__version__, lifespan=lifespan)

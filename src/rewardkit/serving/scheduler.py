@@ -76,8 +76,10 @@ class Scheduler:
         batch_tokens: int,
         max_queue_items: int,
         on_batch: Callable[[BatchRecord], None] | None = None,
+        workers: int = 1,
     ) -> None:
         self.runner = runner
+        self.workers = workers
         self.batch_tokens = batch_tokens
         self.max_queue_items = max_queue_items
         self.on_batch = on_batch
@@ -86,22 +88,23 @@ class Scheduler:
         self._submitted = 0
         self._wake = threading.Condition()
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._pool: list[_Slot] = []  # kept in sort-key order: each key computed once, on arrival
 
     @property
     def queued_items(self) -> int:
         return self._queued_items
 
     def start(self, first: Callable[[], None] | None = None) -> None:
-        """Starts the worker thread and returns once it has run ``first`` (the backend's warm-up):
-        the model runs on this one thread only (see ``serving.loading``)."""
+        """Starts the worker threads and returns once the first has run ``first`` (the
+        backend's warm-up): the model runs on these threads only (see ``serving.loading``)."""
         failed: list[BaseException] = []
         started = threading.Event()
 
-        def work() -> None:
+        def work(warm_up: Callable[[], None] | None) -> None:
             try:
-                if first is not None:
-                    first()
+                if warm_up is not None:
+                    warm_up()
             except BaseException as exc:  # handed to start's caller: the server does not start
                 failed.append(exc)
                 return
@@ -109,18 +112,24 @@ class Scheduler:
                 started.set()
             self._work()
 
-        self._thread = threading.Thread(target=work, name="rewardkit-scheduler", daemon=True)
-        self._thread.start()
-        started.wait()
-        if failed:
-            raise failed[0]
+        for index in range(self.workers):
+            thread = threading.Thread(
+                target=work, args=(first if index == 0 else None,), name="rewardkit-scheduler"
+            )
+            thread.daemon = True
+            self._threads.append(thread)
+            thread.start()
+            if index == 0:
+                started.wait()
+                if failed:
+                    raise failed[0]
 
     def stop(self) -> None:
         with self._wake:
             self._stopping = True
-            self._wake.notify()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def submit(
         self, items: list[Prepared]
@@ -143,24 +152,23 @@ class Scheduler:
         return request.future, cancel
 
     def _work(self) -> None:
-        pool: list[_Slot] = []  # kept in sort-key order: each key is computed once, on arrival
         while True:
             with self._wake:
-                while not self._pending and not pool and not self._stopping:
+                while not self._pending and not self._pool and not self._stopping:
                     self._wake.wait()
-                if self._stopping and not self._pending and not pool:
+                if self._stopping and not self._pending and not self._pool:
                     return
                 while self._pending:
                     request = self._pending.popleft()
                     for index, item in enumerate(request.items):
                         slot = _Slot(self.runner.sort_key(item), request, index)
-                        bisect.insort(pool, slot, key=attrgetter("key"))
-            pool = [slot for slot in pool if not slot.request.cancelled]
-            if not pool:
-                continue
-            batch, tokens, pool = self._next_batch(pool)
-            with self._wake:  # what waits: the pool (cancelled items gone) and new requests
-                self._queued_items = len(pool) + sum(len(r.items) for r in self._pending)
+                        bisect.insort(self._pool, slot, key=attrgetter("key"))
+                self._pool = [slot for slot in self._pool if not slot.request.cancelled]
+                if not self._pool:
+                    continue
+                batch, tokens, self._pool = self._next_batch(self._pool)
+                # what waits: the pool (cancelled items gone) and new requests
+                self._queued_items = len(self._pool) + sum(len(r.items) for r in self._pending)
             self._run(batch, tokens)
 
     def _next_batch(self, pool: list[_Slot]) -> tuple[list[_Slot], int, list[_Slot]]:
@@ -192,12 +200,13 @@ class Scheduler:
             return
         if self.on_batch is not None:
             self.on_batch(BatchRecord(len(items), tokens, time.perf_counter() - start))
-        for slot, score in zip(batch, scores, strict=True):
-            request = slot.request
-            request.results[slot.index] = score
-            request.remaining -= 1
-            if request.remaining == 0:
-                request.loop.call_soon_threadsafe(_resolve, request.future, request.results)
+        with self._wake:  # another worker may be finishing items of the same requests
+            for slot, score in zip(batch, scores, strict=True):
+                request = slot.request
+                request.results[slot.index] = score
+                request.remaining -= 1
+                if request.remaining == 0:
+                    request.loop.call_soon_threadsafe(_resolve, request.future, request.results)
 
 
 def _resolve(future: asyncio.Future[list[Reading]], results: list[Reading]) -> None:
