@@ -56,6 +56,7 @@ from rewardkit.models.inputs import (
 from rewardkit.models.packing import PackStats, Unit, pack, pack_end_to_end, segment_ids
 from rewardkit.models.pooling import ENCODER_POOLING, POOLINGS, Pooling, last_token, mean_tokens
 from rewardkit.models.precision import autocast, cast_for_inference
+from rewardkit.models.workers import cpu_workers, run_spread
 from rewardkit.records import Text
 from rewardkit.scoring import BATCH_TOKENS, Overflow, OverflowCounts, Precision
 
@@ -699,16 +700,20 @@ class RewardModel(nn.Module):
         self.eval()
         device = next(self.parameters()).device
         bar = tqdm(total=len(order), desc="scoring", unit=" items", disable=not progress)
-        for batch in token_budget_batches(order, widths, batch_tokens // rows_per_unit):
+
+        def run(batch: list[int]) -> None:
             # encoders: the sorted batch end to end, without padding or mask
             inputs, _ = self.batch([units[i] for i in batch], packed=self.spans_attention)
-            with autocast(device, precision, self.weight_dtype):
+            with torch.no_grad(), autocast(device, precision, self.weight_dtype):
                 values = self(**{k: v.to(device) for k, v in inputs.items()}).float().cpu()
             for i, chunk in zip(
                 batch, values.split([_reads(units[i]) for i in batch]), strict=True
             ):
                 out[i] = chunk
             bar.update(len(batch))
+
+        batches = token_budget_batches(order, widths, batch_tokens // rows_per_unit)
+        run_spread(run, batches, cpu_workers(device))
         bar.close()
         self.train(was_training)
         return out
