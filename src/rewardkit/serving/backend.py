@@ -147,7 +147,7 @@ class ModelBackend:
             return prompt, query[len(prompt) :]
         return "", query
 
-    # ---- scoring a batch (runs in the scheduler's worker thread) ----------------------------
+    # ---- scoring a batch (runs in the scheduler's worker threads) ---------------------------
 
     def sort_key(self, item: Prepared) -> tuple[int, tuple[int, ...], int]:
         """Length order; with shared prompts, responses to one prompt stay side by side."""

@@ -1,11 +1,12 @@
 """Batches across requests, off the event loop.
 
-Requests put their prepared items on a queue and await a future. One worker thread keeps every
-waiting item in a pool ordered by the backend's sort key (length; with shared prompts, prompt
-first) and forms each batch around the oldest waiting item: its neighbours in that order, nearest
-in length first, up to the token budget. Batches are thus tight in length (little padding) while
-no item waits behind an endless stream of better-fitting ones. Each request's future resolves
-when its last item is scored. The event loop never runs the model, so health checks, metrics and
+Requests put their prepared items on a queue and await a future. Every waiting item sits in one
+pool ordered by the backend's sort key (length; with shared prompts, prompt first); each worker
+thread (one or more: while one runs Python between ops, another computes) forms its next batch
+around the oldest waiting item: its neighbours in that order, nearest in length first, up to the
+token budget. Batches are thus tight in length (little padding) while no item waits behind an
+endless stream of better-fitting ones. Each request's future resolves when its last item is
+scored, whichever worker scored it. The event loop never runs the model, so health checks, metrics and
 429s stay instant under load.
 """
 
