@@ -679,11 +679,13 @@ class RewardModel(nn.Module):
         batch_tokens: int = BATCH_TOKENS,
         progress: bool = False,
         precision: Precision = "auto",
+        workers: int | None = None,
     ) -> list[torch.Tensor]:
         """Each unit's head outputs, (reads, K), in input order, in eval mode; batches hold up
         to ``batch_tokens`` padded tokens, formed in length order so little goes to padding.
         ``precision``: as ``models.precision.autocast`` (a model ``load`` cast to bf16 runs in
-        bf16; asking it for fp32 is an error)."""
+        bf16; asking it for fp32 is an error). ``workers``: threads the batches are spread over
+        (``models.workers``; None: two on a CPU)."""
         from tqdm import tqdm
 
         if precision == "fp32" and self.weight_dtype != torch.float32:
@@ -713,7 +715,7 @@ class RewardModel(nn.Module):
             bar.update(len(batch))
 
         batches = token_budget_batches(order, widths, batch_tokens // rows_per_unit)
-        run_spread(run, batches, cpu_workers(device))
+        run_spread(run, batches, cpu_workers(device) if workers is None else workers)
         bar.close()
         self.train(was_training)
         return out

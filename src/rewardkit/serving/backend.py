@@ -9,6 +9,7 @@ CPU: for short independent items, small length-sorted padded batches beat packed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ class ModelBackend:
             and model.supports_packing
         )
         self.device = next(model.parameters()).device
+        self._one_pass_at_a_time = threading.Lock()
 
     # ---- preparing items (tokenisation; runs off the event loop) ----------------------------
 
@@ -169,11 +171,13 @@ class ModelBackend:
         units = [_unit([items[i] for i in members]) for members in groups.values()]
         # shared prompts (decoders) or sequences end to end (encoders): no padding computed
         inputs, _ = self.model.batch(units, packed=self.shares_prompt or self.model.spans_attention)
-        # the OOD score reads the vectors the head reads: the same forward pass
+        # the OOD score reads the vectors the head reads: the same forward pass. Its hook sees
+        # every pass through the head, so with an OOD detector the workers take turns
         capture: AbstractContextManager[list[torch.Tensor]] = (
             nullcontext([]) if self.ood is None else self.model.head_inputs()
         )
-        with autocast(self.device, self.precision, self.model.weight_dtype), capture as seen:
+        turn = nullcontext() if self.ood is None else self._one_pass_at_a_time
+        with turn, autocast(self.device, self.precision, self.model.weight_dtype), capture as seen:
             values = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).float().cpu()
         if self.ood is not None:  # carried as a last column through the same splits
             values = torch.cat([values, self.ood.score(seen[0].float().cpu())[:, None].float()], 1)
