@@ -4,7 +4,9 @@ A forward pass is matmuls (parallel across torch's threads) between which Python
 and small ops leave cores waiting for each other. Two workers with one torch thread each keep
 both cores busy: while one runs Python, the other computes (``RewardModel.score`` on hh texts,
 MiniLM, bf16: 1.1-1.2x; the server's workers likewise). Each worker enters grad mode and autocast
-itself: both are per thread.
+itself: both are per thread. The cost is memory: each thread allocates from a malloc arena of its
+own, which added 550 MiB to MiniLM training's peak RSS when its held-out pass was spread, so
+training's pass keeps one worker.
 """
 
 from __future__ import annotations
