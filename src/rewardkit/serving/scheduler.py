@@ -6,8 +6,8 @@ thread (one or more: while one runs Python between ops, another computes) forms 
 around the oldest waiting item: its neighbours in that order, nearest in length first, up to the
 token budget. Batches are thus tight in length (little padding) while no item waits behind an
 endless stream of better-fitting ones. Each request's future resolves when its last item is
-scored, whichever worker scored it. The event loop never runs the model, so health checks, metrics and
-429s stay instant under load.
+scored, whichever worker scored it. The event loop never runs the model, so health checks,
+metrics and 429s stay instant under load.
 """
 
 from __future__ import annotations
