@@ -11,8 +11,8 @@ training's pass keeps one worker.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import torch
@@ -28,40 +28,21 @@ def cpu_workers(device: torch.device) -> int:
 def run_spread(task: Callable[[T], None], items: Iterable[T], workers: int) -> None:
     """``task`` on every item, by ``workers`` threads taking the next item as each finishes,
     each with torch threads / workers; torch's thread count is restored after. The first error
-    stops the others taking more and is raised here."""
+    cancels the items not started and is raised here."""
     if workers <= 1:
         for item in items:
             task(item)
         return
-    queue = list(items)
-    taken = 0
-    lock = threading.Lock()
-    failed: list[BaseException] = []
     threads = torch.get_num_threads()
-
-    def work() -> None:
-        nonlocal taken
-        torch.set_num_threads(max(1, threads // workers))
-        while True:
-            with lock:
-                if failed or taken == len(queue):
-                    return
-                item, taken = queue[taken], taken + 1
-            try:
-                task(item)
-            except BaseException as exc:
-                with lock:
-                    failed.append(exc)
-                return
-
-    team = [threading.Thread(target=work, name=f"rewardkit-batches-{k}") for k in range(workers)]
+    pool = ThreadPoolExecutor(
+        workers,
+        "rewardkit-batches",
+        initializer=torch.set_num_threads,
+        initargs=(max(1, threads // workers),),
+    )
     try:
-        for thread in team:
-            thread.start()
+        for future in [pool.submit(task, item) for item in items]:
+            future.result()
     finally:
-        for thread in team:
-            if thread.is_alive():
-                thread.join()
+        pool.shutdown(wait=True, cancel_futures=True)
         torch.set_num_threads(threads)
-    if failed:
-        raise failed[0]

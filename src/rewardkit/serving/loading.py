@@ -10,7 +10,7 @@ made the scheduler's batches 25-30% slower, on 1.45 of 2 cores (bench/serve_load
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from rewardkit.models.backbones import resolve_backbone
 from rewardkit.models.ood import load_ood
@@ -20,22 +20,9 @@ from rewardkit.serving.config import ServeConfig
 
 
 def load_backend(cfg: ServeConfig) -> ModelBackend:
-    """The backend, loaded on a thread of its own (see the module's docstring)."""
-    loaded: list[ModelBackend] = []
-    failed: list[BaseException] = []
-
-    def load() -> None:
-        try:
-            loaded.append(_load(cfg))
-        except BaseException as exc:  # re-raised on the caller's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=load, name="rewardkit-load")
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-    return loaded[0]
+    """The backend, loaded on a thread of its own that has ended on return (see above)."""
+    with ThreadPoolExecutor(1, "rewardkit-load") as loader:
+        return loader.submit(_load, cfg).result()
 
 
 def _load(cfg: ServeConfig) -> ModelBackend:

@@ -113,17 +113,17 @@ class Scheduler:
                 started.set()
             self._work()
 
-        for index in range(self.workers):
-            thread = threading.Thread(
-                target=work, args=(first if index == 0 else None,), name="rewardkit-scheduler"
-            )
-            thread.daemon = True
-            self._threads.append(thread)
-            thread.start()
-            if index == 0:
-                started.wait()
-                if failed:
-                    raise failed[0]
+        self._spawn(work, first)
+        started.wait()
+        if failed:
+            raise failed[0]
+        for _ in range(1, self.workers):
+            self._spawn(work, None)
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name="rewardkit-scheduler", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def stop(self) -> None:
         with self._wake:
