@@ -47,18 +47,26 @@ def span_attention(
     # one split per tensor, not a slice per sequence: a slice's backward writes its gradient
     # into a zeroed copy of the whole row, so slicing cost a row-sized fill and add per sequence
     sizes = [end - start for start, end in spans]
-    # the query scaled once, before the products: it is length x dim, each product length squared
-    queries, keys, values = (torch.split(x, sizes, dim=2) for x in (query * scale, key, value))
-    # matmul, softmax, matmul rather than SDPA's fused CPU kernel per sequence: in bf16 on an
-    # avx512_bf16 CPU the fused kernel made MiniLM training 30% slower and 500 MiB larger (8.3
-    # and 9.3 against 12.1 and 13.1 pairs/s, bench/train_vs_trl.py, alternating); in fp32 it
-    # was 3% faster
-    pieces = []
-    for q, k, v in zip(queries, keys, values, strict=True):
-        weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
-        weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
-        pieces.append(torch.matmul(weights.to(v.dtype), v))
-    return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None
+    # In fp32 whatever the model's precision: a bf16 product on the CPU is a oneDNN primitive
+    # built for its exact shape and kept in oneDNN's cache, and here every sequence length is a
+    # new shape, so bf16 spent the time it saved on building primitives and filled the cache
+    # (up to 1,024 of them) with ones never used again: 120-500 MiB more peak RSS in training.
+    # fp32 products run on the BLAS, which keeps nothing.
+    with torch.autocast(query.device.type, enabled=False):
+        # the query scaled once, before the products: it is length x dim, each product L squared
+        queries, keys, values = (
+            torch.split(x.float(), sizes, dim=2) for x in (query * scale, key, value)
+        )
+        # matmul, softmax, matmul rather than SDPA's fused CPU kernel per sequence: in bf16 on
+        # an avx512_bf16 CPU the fused kernel made MiniLM training 30% slower and 500 MiB larger
+        # (8.3 and 9.3 against 12.1 and 13.1 pairs/s, bench/train_vs_trl.py, alternating)
+        pieces = []
+        for q, k, v in zip(queries, keys, values, strict=True):
+            weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
+            weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
+            pieces.append(torch.matmul(weights, v))
+        joined = torch.cat(pieces, dim=2).transpose(1, 2)
+    return joined.to(query.dtype).contiguous(), None
 
 
 AttentionInterface.register(SPAN_ATTENTION, span_attention)
