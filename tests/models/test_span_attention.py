@@ -8,7 +8,7 @@ import torch
 from rewardkit.models.attention import span_attention
 
 
-def test_bf16_span_attention_builds_no_onednn_primitive_per_sequence_length(
+def test_bf16_span_attention_shares_shapes_across_sequence_lengths(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     # a bf16 product on the CPU runs as a oneDNN primitive cached by its exact shape: one per
@@ -23,7 +23,9 @@ def test_bf16_span_attention_builds_no_onednn_primitive_per_sequence_length(
     capfd.readouterr()
     with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):  # type: ignore[no-untyped-call]
         out, _ = span_attention(module, q, k, v, None, spans=spans)
-    assert "primitive,exec" not in capfd.readouterr().out
+    executed = [line for line in capfd.readouterr().out.splitlines() if "primitive,exec" in line]
+    # where bf16 products run on oneDNN, five lengths share one shape per product
+    assert len({line.split(",")[-2] for line in executed}) <= 2
     assert out.dtype == torch.bfloat16 and out.shape == (1, start, 2, 16)
     # each sequence attends to itself alone, as if it were alone
     first = torch.softmax(q[:, :, :3].float() @ k[:, :, :3].float().transpose(-1, -2) / 4, -1)

@@ -47,26 +47,43 @@ def span_attention(
     # one split per tensor, not a slice per sequence: a slice's backward writes its gradient
     # into a zeroed copy of the whole row, so slicing cost a row-sized fill and add per sequence
     sizes = [end - start for start, end in spans]
-    # In fp32 whatever the model's precision: a bf16 product on the CPU is a oneDNN primitive
-    # built for its exact shape and kept in oneDNN's cache, and here every sequence length is a
-    # new shape, so bf16 spent the time it saved on building primitives and filled the cache
-    # (up to 1,024 of them) with ones never used again: 120-500 MiB more peak RSS in training.
-    # fp32 products run on the BLAS, which keeps nothing.
-    with torch.autocast(query.device.type, enabled=False):
-        # the query scaled once, before the products: it is length x dim, each product L squared
-        queries, keys, values = (
-            torch.split(x.float(), sizes, dim=2) for x in (query * scale, key, value)
-        )
+    queries, keys, values = (torch.split(x, sizes, dim=2) for x in (query * scale, key, value))
+    # A bf16 product on the CPU is a oneDNN primitive built for its exact shape and kept in
+    # oneDNN's cache (up to 1,024): with a shape per sequence length, building them ate what
+    # bf16 saved, and the cache kept hundreds of MiB of primitives never used again. Lengths
+    # rounded up to a multiple of ROUND_BF16 reuse a few shapes (fp32 runs on the BLAS, which
+    # keeps nothing, so it takes the exact lengths).
+    multiple = 1 if query.dtype == torch.float32 else ROUND_BF16
+    with torch.autocast(query.device.type, enabled=False):  # products in the inputs' dtype
         # matmul, softmax, matmul rather than SDPA's fused CPU kernel per sequence: in bf16 on
         # an avx512_bf16 CPU the fused kernel made MiniLM training 30% slower and 500 MiB larger
         # (8.3 and 9.3 against 12.1 and 13.1 pairs/s, bench/train_vs_trl.py, alternating)
-        pieces = []
-        for q, k, v in zip(queries, keys, values, strict=True):
-            weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
-            weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
-            pieces.append(torch.matmul(weights, v))
-        joined = torch.cat(pieces, dim=2).transpose(1, 2)
-    return joined.to(query.dtype).contiguous(), None
+        pieces = [
+            _attend(q, k, v, multiple, dropout if module.training else 0.0)
+            for q, k, v in zip(queries, keys, values, strict=True)
+        ]
+    return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None
+
+
+ROUND_BF16 = 32
+"""Sequence lengths are rounded up to a multiple of this in reduced-precision products."""
+
+
+def _attend(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, multiple: int, dropout: float
+) -> torch.Tensor:
+    """One sequence's attention (q already scaled), its products on the length rounded up to
+    ``multiple``: padded keys are masked out, padded queries' rows dropped."""
+    length = q.shape[-2]
+    pad = -length % multiple
+    if pad:
+        q, k, v = (torch.nn.functional.pad(x, (0, 0, 0, pad)) for x in (q, k, v))
+    scores = torch.matmul(q, k.transpose(-1, -2))
+    if pad:
+        # in place is safe: a product's backward needs its inputs, not its output
+        scores[..., length:] = float("-inf")
+    weights = torch.nn.functional.dropout(torch.softmax(scores, dim=-1), p=dropout)
+    return torch.matmul(weights, v)[..., :length, :]
 
 
 AttentionInterface.register(SPAN_ATTENTION, span_attention)
