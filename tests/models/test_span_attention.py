@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.nn.functional import scaled_dot_product_attention
 
-from rewardkit.models.attention import span_attention
+from rewardkit.models.attention import _attend, span_attention
 
 
 def test_bf16_span_attention_shares_shapes_across_sequence_lengths(
@@ -28,6 +29,23 @@ def test_bf16_span_attention_shares_shapes_across_sequence_lengths(
     assert len({line.split(",")[-2] for line in executed}) <= 2
     assert out.dtype == torch.bfloat16 and out.shape == (1, start, 2, 16)
     # each sequence attends to itself alone, as if it were alone
-    first = torch.softmax(q[:, :, :3].float() @ k[:, :, :3].float().transpose(-1, -2) / 4, -1)
-    alone = (first @ v[:, :, :3].float()).transpose(1, 2)
-    assert torch.allclose(out[:, :3].float(), alone, atol=1e-2)
+    for begin, end in spans:
+        one = (x[:, :, begin:end].float() for x in (q, k, v))
+        alone = scaled_dot_product_attention(*one).transpose(1, 2)
+        assert torch.allclose(out[:, begin:end].float(), alone, atol=2e-2)
+
+
+def test_rounded_lengths_give_the_exact_outputs_and_gradients() -> None:
+    torch.manual_seed(0)
+    exact = [torch.randn(2, 13, 8, requires_grad=True) for _ in range(3)]
+    padded = [x.detach().clone().requires_grad_() for x in exact]
+    out_exact = _attend(*exact, multiple=1, dropout=0.0)
+    out_padded = _attend(*padded, multiple=32, dropout=0.0)
+    assert out_padded.shape == out_exact.shape == (2, 13, 8)
+    assert torch.allclose(out_padded, out_exact, atol=1e-6)
+    weights = torch.randn_like(out_exact)
+    (out_exact * weights).sum().backward()
+    (out_padded * weights).sum().backward()
+    for a, b in zip(exact, padded, strict=True):
+        assert a.grad is not None and b.grad is not None
+        assert torch.allclose(a.grad, b.grad, atol=1e-5)

@@ -47,13 +47,14 @@ def span_attention(
     # one split per tensor, not a slice per sequence: a slice's backward writes its gradient
     # into a zeroed copy of the whole row, so slicing cost a row-sized fill and add per sequence
     sizes = [end - start for start, end in spans]
+    # the query scaled once, before the products: it is length x dim, each product length squared
     queries, keys, values = (torch.split(x, sizes, dim=2) for x in (query * scale, key, value))
     # A bf16 product on the CPU is a oneDNN primitive built for its exact shape and kept in
     # oneDNN's cache (up to 1,024): with a shape per sequence length, building them ate what
     # bf16 saved, and the cache kept hundreds of MiB of primitives never used again. Lengths
-    # rounded up to a multiple of ROUND_BF16 reuse a few shapes (fp32 runs on the BLAS, which
+    # rounded up to a multiple of LENGTH_MULTIPLE reuse a few shapes (fp32 runs on the BLAS, which
     # keeps nothing, so it takes the exact lengths).
-    multiple = 1 if query.dtype == torch.float32 else ROUND_BF16
+    multiple = 1 if query.dtype == torch.float32 else LENGTH_MULTIPLE
     with torch.autocast(query.device.type, enabled=False):  # products in the inputs' dtype
         # matmul, softmax, matmul rather than SDPA's fused CPU kernel per sequence: in bf16 on
         # an avx512_bf16 CPU the fused kernel made MiniLM training 30% slower and 500 MiB larger
@@ -65,7 +66,7 @@ def span_attention(
     return torch.cat(pieces, dim=2).transpose(1, 2).contiguous(), None
 
 
-ROUND_BF16 = 32
+LENGTH_MULTIPLE = 32
 """Sequence lengths are rounded up to a multiple of this in reduced-precision products."""
 
 
