@@ -30,8 +30,8 @@ def test_bf16_span_attention_shares_shapes_across_sequence_lengths(
     assert out.dtype == torch.bfloat16 and out.shape == (1, start, 2, 16)
     # each sequence attends to itself alone, as if it were alone
     for begin, end in spans:
-        one = (x[:, :, begin:end].float() for x in (q, k, v))
-        alone = scaled_dot_product_attention(*one).transpose(1, 2)
+        q1, k1, v1 = (x[:, :, begin:end].float() for x in (q, k, v))
+        alone = scaled_dot_product_attention(q1, k1, v1).transpose(1, 2)
         assert torch.allclose(out[:, begin:end].float(), alone, atol=2e-2)
 
 
@@ -39,8 +39,8 @@ def test_rounded_lengths_give_the_exact_outputs_and_gradients() -> None:
     torch.manual_seed(0)
     exact = [torch.randn(2, 13, 8, requires_grad=True) for _ in range(3)]
     padded = [x.detach().clone().requires_grad_() for x in exact]
-    out_exact = _attend(*exact, multiple=1, dropout=0.0)
-    out_padded = _attend(*padded, multiple=32, dropout=0.0)
+    out_exact = _attend(exact[0], exact[1], exact[2], multiple=1, dropout=0.0)
+    out_padded = _attend(padded[0], padded[1], padded[2], multiple=32, dropout=0.0)
     assert out_padded.shape == out_exact.shape == (2, 13, 8)
     assert torch.allclose(out_padded, out_exact, atol=1e-6)
     weights = torch.randn_like(out_exact)
