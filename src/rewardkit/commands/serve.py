@@ -27,9 +27,11 @@ def run(cfg: ServeConfig) -> int:
         raise ValueError(f"--workers {cfg.workers}: at least 1")
     import torch
 
-    threads = cfg.threads or torch.get_num_threads()
-    cfg = replace(cfg, workers=max(1, min(cfg.workers, threads)))
-    torch.set_num_threads(threads // cfg.workers)  # each worker's; new threads start with it
+    from rewardkit.models.workers import split_threads
+
+    workers, each = split_threads(cfg.threads or torch.get_num_threads(), cfg.workers)
+    cfg = replace(cfg, workers=workers)
+    torch.set_num_threads(each)  # each worker's: new threads start with it
     app = create_app(load_backend(cfg), cfg, name=Path(cfg.model).name, api_key=api_key(cfg))
     print(
         f"rewardkit serve: {cfg.model} on http://{cfg.host}:{cfg.port} (POST /score, /get_reward)"

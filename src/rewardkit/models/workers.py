@@ -25,20 +25,24 @@ def cpu_workers(device: torch.device) -> int:
     return 2 if device.type == "cpu" and torch.get_num_threads() >= 2 else 1
 
 
+def split_threads(threads: int, workers: int) -> tuple[int, int]:
+    """(workers, torch threads each): at most one worker per thread, the threads shared evenly."""
+    workers = max(1, min(workers, threads))
+    return workers, threads // workers
+
+
 def run_spread(task: Callable[[T], None], items: Iterable[T], workers: int) -> None:
-    """``task`` on every item, by ``workers`` threads taking the next item as each finishes,
-    each with torch threads / workers; torch's thread count is restored after. The first error
-    cancels the items not started and is raised here."""
-    if workers <= 1:
+    """``task`` on every item, by up to ``workers`` threads (``split_threads``) taking the next
+    item as each finishes; torch's thread count is restored after. The first error cancels the
+    items not started and is raised here."""
+    threads = torch.get_num_threads()
+    workers, each = split_threads(threads, workers)
+    if workers == 1:
         for item in items:
             task(item)
         return
-    threads = torch.get_num_threads()
     pool = ThreadPoolExecutor(
-        workers,
-        "rewardkit-batches",
-        initializer=torch.set_num_threads,
-        initargs=(max(1, threads // workers),),
+        workers, "rewardkit-batches", initializer=torch.set_num_threads, initargs=(each,)
     )
     try:
         for future in [pool.submit(task, item) for item in items]:
