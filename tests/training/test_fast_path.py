@@ -10,7 +10,7 @@ import torch
 
 from rewardkit.losses import bradley_terry_loss
 from rewardkit.models import RewardModel
-from rewardkit.models.packing import Unit
+from rewardkit.models.packing import ROW_MULTIPLE, Unit, pack_end_to_end
 from rewardkit.synthetic import generate_pairs
 from rewardkit.training.examples import encode_examples
 
@@ -95,12 +95,25 @@ def test_decoders_encode_the_shared_prompt_once() -> None:
     assert chosen_pos.tolist() == [len(p.prefix) for p in pairs]  # positions continue the prompt
 
 
+def test_an_end_to_end_row_is_filled_to_a_multiple_by_a_span_never_read() -> None:
+    row, stats = pack_end_to_end([Unit([], [[5, 6, 7]]), Unit([], [[8, 9, 10, 11, 12]])], pad_id=1)
+    assert row["input_ids"].shape == (1, ROW_MULTIPLE)
+    assert row["spans"].tolist() == [[0, 3], [3, 8], [8, ROW_MULTIPLE]]
+    assert row["read_starts"].tolist() == [0, 3] and row["read_ends"].tolist() == [3, 8]
+    assert row["input_ids"][0, 8:].eq(1).all()
+    assert row["position_ids"][0].tolist() == [0, 1, 2, 0, 1, 2, 3, 4, *range(ROW_MULTIPLE - 8)]
+    assert (stats.computed_tokens, stats.slots) == (8, ROW_MULTIPLE)
+
+
 @pytest.mark.parametrize("layout", ["text", "pair"])
 def test_encoders_put_sequences_end_to_end_with_no_mask(layout: str) -> None:
     model = tiny.reward_model("bert", layout=layout).eval()
     pairs = _pairs(model)
     row, stats = model.batch(pairs, packed=True)
-    assert "attention_mask" not in row and row["input_ids"].shape[0] == 1 and stats.padding == 0
+    assert "attention_mask" not in row and row["input_ids"].shape[0] == 1
+    real = sum(u.size for p in pairs for u in p.unshared())
+    assert stats.computed_tokens == real
+    assert stats.slots == row["input_ids"].shape[1] == real + -real % ROW_MULTIPLE
     with torch.no_grad():
         rewards = model.scores(**row)
         model.network.set_attn_implementation("eager")  # another attention: masked rows again

@@ -5,7 +5,7 @@ reorders it into its blocked layout on every call. Packed once (``torch.ops.mkld
 ``_reorder_linear_weight``, as torch.compile's CPU backend packs frozen weights) and called
 through oneDNN's linear directly, the reorder is gone; and the GELU after an encoder's
 intermediate linear runs inside the matmul (a oneDNN post-op) instead of as a pass of its own
-over a tokens x intermediate-size tensor. Scoring MiniLM on hh texts: 1.11x (docs/scoring.md).
+over a tokens x intermediate-size tensor. Scoring MiniLM on hh texts: 1.13x (docs/scoring.md).
 
 A ``PackedLinear`` is an ``nn.Linear`` with the same parameters and state dict; only calls
 without gradients, on bf16 weights and inputs on the CPU, take the packed path. Anything else

@@ -559,6 +559,7 @@ class RewardModel(nn.Module):
                 [u for unit in units for u in unit.unshared()],
                 self.tokenizer.sep_token_id if self.uses_token_types else None,
                 token_types=getattr(config, "type_vocab_size", 0) > 0,
+                pad_id=self.tokenizer.pad_token_id or 0,
             )
         if packed and self.supports_packing:
             shares_prefix = self.is_decoder and (
