@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,16 @@ def test_a_weight_changed_in_place_is_packed_again() -> None:
         expected = nn.functional.linear(x, layer.weight, layer.bias)
     assert torch.allclose(after.float(), expected.float(), atol=0.05)
     assert not torch.allclose(after.float(), before.float(), atol=0.05)
+
+
+def test_a_packed_network_copies_and_saves_after_it_has_run(tmp_path: Path) -> None:
+    network = nn.Sequential(nn.Linear(16, 32)).bfloat16()
+    pack_linears(network)
+    x = torch.randn(5, 16).bfloat16()
+    with torch.no_grad():
+        expected = network(x)  # packs
+        copied = copy.deepcopy(network)
+        torch.save(network, tmp_path / "network.pt")
+        loaded = torch.load(tmp_path / "network.pt", weights_only=False)
+        for other in (copied, loaded):
+            assert isinstance(other[0], PackedLinear) and torch.equal(other(x), expected)

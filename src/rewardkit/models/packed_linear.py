@@ -57,6 +57,13 @@ class PackedLinear(nn.Linear):
             x.contiguous(), packed[2], self.bias, attr, [], algorithm
         )
 
+    def __getstate__(self) -> dict[str, object]:
+        """Copies and pickles leave the packed weight out (oneDNN's opaque tensors have no
+        storage to copy); it is packed again on first use."""
+        state = self.__dict__.copy()
+        state.pop("_packed", None)
+        return state
+
 
 def pack_linears(network: nn.Module) -> None:
     """Every ``nn.Linear`` in ``network`` becomes a ``PackedLinear`` (in place, the same
