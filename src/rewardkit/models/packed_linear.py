@@ -44,7 +44,8 @@ class PackedLinear(nn.Linear):
             or x.dtype != torch.bfloat16
             or x.device.type != "cpu"
         ):
-            self._packed = None  # e.g. cast back to fp32 to train: the copy is stale
+            if self._packed is not None:  # e.g. cast back to fp32 to train: the copy is stale
+                self._packed = None  # (guarded: a module's setattr is not free on every call)
             out = nn.functional.linear(x, weight, self.bias)
             return nn.functional.gelu(out) if self.gelu else out
         key = (weight._version, weight.data_ptr())

@@ -141,10 +141,10 @@ def pack(
 
 
 ROW_MULTIPLE = 64
-"""End-to-end rows are filled up to a multiple of this many tokens. A bf16 linear layer on the CPU
-runs as a oneDNN primitive built for its exact number of rows and kept in oneDNN's cache (up to
-1,024): with a row length per batch, every batch built new ones and the cache kept them, so
-memory grew batch after batch. A few lengths serve every batch, for at most 63 idle tokens."""
+"""End-to-end rows are filled up to a multiple of this many tokens: a bf16 linear layer on the CPU
+is a oneDNN primitive cached per number of rows, as span attention's products are per length
+(``models.attention.LENGTH_MULTIPLE``), and a row length per batch kept new ones batch after
+batch. A few lengths serve every batch, for at most 63 idle tokens."""
 
 
 def pack_end_to_end(
